@@ -1,0 +1,361 @@
+"""Territory (TERYT), clubs, partners and role assignments: the floor everything stands on."""
+
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from kos_portal import access
+from kos_portal.roles import Role
+
+
+class Voivodeship(models.Model):
+    code = models.CharField(_("TERYT code"), max_length=2, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    is_current = models.BooleanField(_("in the current register"), default=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("voivodeship")
+        verbose_name_plural = _("voivodeships")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Powiat(models.Model):
+    code = models.CharField(_("TERYT code"), max_length=4, unique=True)  # WOJ + POW
+    voivodeship = models.ForeignKey(
+        Voivodeship, on_delete=models.PROTECT, related_name="powiats", verbose_name=_("voivodeship")
+    )
+    name = models.CharField(_("name"), max_length=100)
+    is_city = models.BooleanField(_("city with powiat rights"), default=False)
+    is_current = models.BooleanField(_("in the current register"), default=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("powiat")
+        verbose_name_plural = _("powiats")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MunicipalityQuerySet(models.QuerySet):
+    def visible_to(self, user, roles=None) -> "MunicipalityQuerySet":
+        """Gminas in the user's territory (any gmina for national staff)."""
+        return access.scope_municipalities(self, user, roles)
+
+
+class Municipality(models.Model):
+    """A gmina. Its TERYT code is WOJ + POW + GMI + RODZ, seven digits."""
+
+    class Kind(models.TextChoices):
+        URBAN = "1", _("urban gmina")
+        RURAL = "2", _("rural gmina")
+        URBAN_RURAL = "3", _("urban-rural gmina")
+
+    code = models.CharField(_("TERYT code"), max_length=7, unique=True)
+    powiat = models.ForeignKey(
+        Powiat, on_delete=models.PROTECT, related_name="municipalities", verbose_name=_("powiat")
+    )
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=1, choices=Kind.choices)
+    population = models.PositiveIntegerField(_("population"), null=True, blank=True)
+    is_current = models.BooleanField(_("in the current register"), default=True)
+
+    objects = MunicipalityQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("gmina")
+        verbose_name_plural = _("gminas")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()})"
+
+    @property
+    def municipality_id(self) -> int:
+        """Lets access rules treat a gmina like anything that belongs to one."""
+        return self.pk
+
+
+class ClubQuerySet(models.QuerySet):
+    def visible_to(self, user, roles=None) -> "ClubQuerySet":
+        """Clubs in the user's scope; see kos_portal.access."""
+        return access.scope_clubs(self, user, roles)
+
+
+class Club(models.Model):
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", _("proposed")
+        ACTIVE = "active", _("active")
+        SUSPENDED = "suspended", _("suspended")
+        CLOSED = "closed", _("closed")
+
+    name = models.CharField(_("name"), max_length=200)
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.PROTECT, related_name="clubs", verbose_name=_("gmina")
+    )
+    locality = models.CharField(_("locality"), max_length=100, blank=True)
+    address = models.CharField(_("address"), max_length=250, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PROPOSED
+    )
+    founded_on = models.DateField(_("founding date"), null=True, blank=True)
+    contact_email = models.EmailField(_("contact email"), blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=32, blank=True)
+    description = models.TextField(_("public description"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ClubQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("club")
+        verbose_name_plural = _("clubs")
+        indexes = [models.Index(fields=["municipality", "status"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def club_id(self) -> int:
+        """Every club-owned object exposes `club_id`; a club is its own club."""
+        return self.pk
+
+    def get_absolute_url(self) -> str:
+        return reverse("clubs:club-detail", kwargs={"club_pk": self.pk})
+
+
+class Partner(models.Model):
+    """A local institution the club works with: an OSP unit, a school, the police..."""
+
+    class Kind(models.TextChoices):
+        OSP = "osp", _("volunteer fire brigade (OSP)")
+        SCHOOL = "school", _("school")
+        NGO = "ngo", _("NGO")
+        BUSINESS = "business", _("business")
+        POLICE = "police", _("police unit")
+        GOVERNMENT = "government", _("local government")
+        OTHER = "other", _("other")
+
+    name = models.CharField(_("name"), max_length=250)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.PROTECT, related_name="partners", verbose_name=_("gmina")
+    )
+    address = models.CharField(_("address"), max_length=250, blank=True)
+    is_ksrg = models.BooleanField(_("member of KSRG"), default=False)
+    clubs = models.ManyToManyField(
+        Club, through="PartnerLink", related_name="partners", verbose_name=_("clubs")
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("partner")
+        verbose_name_plural = _("partners")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "kind", "name"], name="partner_unique_per_gmina"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PartnerLink(models.Model):
+    club = models.ForeignKey(Club, on_delete=models.CASCADE, related_name="partner_links")
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="links")
+    role = models.CharField(_("role in the club"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("partner link")
+        verbose_name_plural = _("partner links")
+        constraints = [
+            models.UniqueConstraint(fields=["club", "partner"], name="partner_link_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner} – {self.club}"
+
+
+class AssignmentQuerySet(models.QuerySet):
+    def active(self) -> "AssignmentQuerySet":
+        return self.filter(ended_at__isnull=True)
+
+
+class Assignment(models.Model):
+    """Who holds which role, and where. Read only by kos_portal.access."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments"
+    )
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    municipality = models.ForeignKey(
+        Municipality,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assignments",
+        verbose_name=_("gmina"),
+    )
+    club = models.ForeignKey(
+        Club,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assignments",
+        verbose_name=_("club"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+
+    objects = AssignmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("role assignment")
+        verbose_name_plural = _("role assignments")
+        constraints = [
+            # The scope must fit the role: the whole country, one gmina or one club.
+            models.CheckConstraint(
+                condition=(
+                    Q(role=Role.NATIONAL, municipality__isnull=True, club__isnull=True)
+                    | Q(role=Role.COORDINATOR, municipality__isnull=False, club__isnull=True)
+                    | Q(
+                        role__in=[Role.LEADER, Role.INSTRUCTOR],
+                        municipality__isnull=True,
+                        club__isnull=False,
+                    )
+                ),
+                name="assignment_scope_fits_role",
+            ),
+            # One active assignment per role and scope. Split in three because SQLite
+            # has no NULLS NOT DISTINCT.
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(ended_at__isnull=True, role=Role.NATIONAL),
+                name="assignment_unique_national",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "municipality"],
+                condition=Q(ended_at__isnull=True, role=Role.COORDINATOR),
+                name="assignment_unique_coordinator",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role", "club"],
+                condition=Q(ended_at__isnull=True, club__isnull=False),
+                name="assignment_unique_club_role",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.get_role_display()} – {self.scope_label}"
+
+    @property
+    def scope_label(self) -> str:
+        if self.club_id:
+            return str(self.club)
+        if self.municipality_id:
+            return str(self.municipality)
+        return str(_("whole country"))
+
+
+def _invitation_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def _invitation_expiry():
+    return timezone.now() + timedelta(days=settings.INVITATION_VALID_DAYS)
+
+
+class InvitationQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "InvitationQuerySet":
+        """Invitations the user sent, or into a scope they may invite to."""
+        return access.scope_invitations(self, user)
+
+    def usable(self) -> "InvitationQuerySet":
+        return self.filter(accepted_at__isnull=True, revoked_at__isnull=True,
+                           expires_at__gt=timezone.now())
+
+
+class Invitation(models.Model):
+    """An emailed offer of a role in a scope. Expires, and can be used once."""
+
+    email = models.EmailField(_("email address"))
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, null=True, blank=True, verbose_name=_("gmina")
+    )
+    club = models.ForeignKey(
+        Club, on_delete=models.CASCADE, null=True, blank=True, verbose_name=_("club")
+    )
+    token = models.CharField(max_length=64, unique=True, default=_invitation_token, editable=False)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"), default=_invitation_expiry)
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(role=Role.NATIONAL, municipality__isnull=True, club__isnull=True)
+                    | Q(role=Role.COORDINATOR, municipality__isnull=False, club__isnull=True)
+                    | Q(
+                        role__in=[Role.LEADER, Role.INSTRUCTOR],
+                        municipality__isnull=True,
+                        club__isnull=False,
+                    )
+                ),
+                name="invitation_scope_fits_role",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} – {self.get_role_display()}"
+
+    @property
+    def scope_label(self) -> str:
+        if self.club_id:
+            return str(self.club)
+        if self.municipality_id:
+            return str(self.municipality)
+        return str(_("whole country"))
+
+    @property
+    def state(self) -> str:
+        if self.accepted_at:
+            return "accepted"
+        if self.revoked_at:
+            return "revoked"
+        if self.expires_at <= timezone.now():
+            return "expired"
+        return "pending"
+
+    def clean(self) -> None:
+        if self.role == Role.COORDINATOR and not self.municipality_id:
+            raise ValidationError(_("A coordinator is invited to a gmina."))
+        if self.role in (Role.LEADER, Role.INSTRUCTOR) and not self.club_id:
+            raise ValidationError(_("Leaders and instructors are invited to a club."))

@@ -1,0 +1,337 @@
+"""The one place that decides who sees what and who may do what.
+
+Roles are rows (`clubs.Assignment`) and only this module reads them. Every queryset that
+holds club data is narrowed by a `scope_*` function here, through the models'
+`visible_to(user)`, and every action is checked by `RoleBackend.has_perm` / `require`,
+which use the same scope. So what a user can list and what they can act on never disagree:
+
+- an object outside the user's scope is never found (views answer 404);
+- an object in scope but an action the role may not take raises PermissionDenied (403).
+
+Superusers are treated as national staff; they exist for operations work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.contrib.auth.backends import BaseBackend
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from kos_portal.roles import INVITABLE_BY, PRIVILEGED_ROLES, Role
+
+ALL_ROLES = frozenset(Role)
+# Roles that see members' personal data club-wide. Instructors see only the people enrolled
+# in the sessions they teach (training issue), members only themselves.
+PERSONAL_DATA_ROLES = frozenset({Role.NATIONAL, Role.COORDINATOR, Role.LEADER})
+STAFF_ROLES = frozenset({Role.NATIONAL, Role.COORDINATOR, Role.LEADER})
+
+# Permission -> roles that may take the action on an object in their scope.
+RULES: dict[str, frozenset[str]] = {
+    "clubs.view_club": ALL_ROLES,
+    "clubs.change_club": frozenset({Role.NATIONAL, Role.COORDINATOR, Role.LEADER}),
+    "clubs.add_club": frozenset({Role.NATIONAL, Role.COORDINATOR}),
+    "clubs.view_partner": ALL_ROLES,
+    "clubs.invite": frozenset({Role.NATIONAL, Role.COORDINATOR, Role.LEADER}),
+    "members.view_member": PERSONAL_DATA_ROLES,
+    "members.change_member": PERSONAL_DATA_ROLES,
+    "kos_portal.view_national": frozenset({Role.NATIONAL}),
+}
+
+
+@dataclass(frozen=True)
+class UserScope:
+    """Everything the access rules need about one user, read with a single query."""
+
+    national: bool = False
+    roles: frozenset[str] = frozenset()
+    # role -> gmina ids held directly (coordinators)
+    municipality_ids: dict[str, frozenset[int]] = field(default_factory=dict)
+    # role -> club ids held directly (leaders, instructors)
+    club_ids: dict[str, frozenset[int]] = field(default_factory=dict)
+    # role -> gminas of the clubs held (leaders and instructors see their gmina's shared data)
+    club_municipality_ids: dict[str, frozenset[int]] = field(default_factory=dict)
+
+    def gminas_for(self, roles) -> set[int]:
+        ids: set[int] = set()
+        for role in roles:
+            ids |= self.municipality_ids.get(role, frozenset())
+        return ids
+
+    def clubs_for(self, roles) -> set[int]:
+        ids: set[int] = set()
+        for role in roles:
+            ids |= self.club_ids.get(role, frozenset())
+        return ids
+
+    def club_gminas_for(self, roles) -> set[int]:
+        ids: set[int] = set()
+        for role in roles:
+            ids |= self.club_municipality_ids.get(role, frozenset())
+        return ids
+
+    def is_national_for(self, roles) -> bool:
+        return self.national and Role.NATIONAL in roles
+
+
+EMPTY_SCOPE = UserScope()
+
+
+def user_scope(user) -> UserScope:
+    """The user's active role assignments, cached on the user object for the request."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return EMPTY_SCOPE
+    cached = getattr(user, "_kos_scope", None)
+    if cached is not None:
+        return cached
+    from clubs.models import Assignment
+
+    rows = Assignment.objects.active().filter(user=user).values_list(
+        "role", "municipality_id", "club_id", "club__municipality_id"
+    )
+    roles: set[str] = set()
+    gminas: dict[str, set[int]] = {}
+    clubs: dict[str, set[int]] = {}
+    club_gminas: dict[str, set[int]] = {}
+    for role, municipality_id, club_id, club_municipality_id in rows:
+        roles.add(role)
+        if municipality_id:
+            gminas.setdefault(role, set()).add(municipality_id)
+        if club_id:
+            clubs.setdefault(role, set()).add(club_id)
+            club_gminas.setdefault(role, set()).add(club_municipality_id)
+    national = Role.NATIONAL in roles or user.is_superuser
+    if user.is_superuser:
+        roles.add(Role.NATIONAL)
+    scope = UserScope(
+        national=national,
+        roles=frozenset(roles),
+        municipality_ids={k: frozenset(v) for k, v in gminas.items()},
+        club_ids={k: frozenset(v) for k, v in clubs.items()},
+        club_municipality_ids={k: frozenset(v) for k, v in club_gminas.items()},
+    )
+    user._kos_scope = scope
+    return scope
+
+
+def forget_scope(user) -> None:
+    """Drop the cached scope after the user's assignments change."""
+    if hasattr(user, "_kos_scope"):
+        del user._kos_scope
+
+
+def has_role(user, role: str) -> bool:
+    """Whether the user holds `role` anywhere."""
+    return role in user_scope(user).roles
+
+
+def is_national(user) -> bool:
+    """National staff (or an operations superuser): the whole country."""
+    return user_scope(user).national
+
+
+def is_privileged(user) -> bool:
+    """Roles that must use two-factor authentication and whose sessions expire when idle."""
+    return bool(user_scope(user).roles & PRIVILEGED_ROLES)
+
+
+# --- Querysets -------------------------------------------------------------------------
+
+
+def _club_condition(scope: UserScope, roles, prefix: str) -> Q | None:
+    """Q for club rows reached through `prefix` (e.g. "" for Club, "club__" for others).
+
+    None means "everything" (national staff).
+    """
+    if scope.is_national_for(roles):
+        return None
+    condition = Q(pk__in=[]) if prefix == "" else Q(**{f"{prefix}id__in": []})
+    gminas = scope.gminas_for(roles & {Role.COORDINATOR})
+    clubs = scope.clubs_for(roles - {Role.COORDINATOR, Role.NATIONAL})
+    if gminas:
+        condition |= Q(**{f"{prefix}municipality_id__in": sorted(gminas)})
+    if clubs:
+        key = "pk__in" if prefix == "" else f"{prefix}id__in"
+        condition |= Q(**{key: sorted(clubs)})
+    return condition
+
+
+def scope_clubs(queryset: QuerySet, user, roles=None) -> QuerySet:
+    """Clubs the user reaches through any of `roles` (all roles by default)."""
+    roles = frozenset(roles) if roles is not None else ALL_ROLES
+    scope = user_scope(user)
+    if not scope.roles:
+        return queryset.none()
+    condition = _club_condition(scope, roles, "")
+    return queryset if condition is None else queryset.filter(condition)
+
+
+def scope_club_objects(queryset: QuerySet, user, roles=None, own_field: str | None = None):
+    """Rows with a `club` field, in clubs the user reaches through `roles`.
+
+    `own_field` names the path to a user for rows that are the user's own (a member's
+    own membership), which they always see.
+    """
+    roles = frozenset(roles) if roles is not None else ALL_ROLES
+    scope = user_scope(user)
+    own = Q(**{own_field: user}) if own_field and user.is_authenticated else None
+    if not scope.roles:
+        return queryset.filter(own) if own is not None else queryset.none()
+    condition = _club_condition(scope, roles, "club__")
+    if condition is None:
+        return queryset
+    return queryset.filter(condition | own if own is not None else condition)
+
+
+def scope_municipalities(queryset: QuerySet, user, roles=None) -> QuerySet:
+    """Gminas the user works in: coordinators' gminas, and the gminas of their clubs."""
+    roles = frozenset(roles) if roles is not None else ALL_ROLES
+    scope = user_scope(user)
+    if not scope.roles:
+        return queryset.none()
+    if scope.is_national_for(roles):
+        return queryset
+    ids = scope.gminas_for(roles) | scope.club_gminas_for(roles)
+    return queryset.filter(pk__in=sorted(ids))
+
+
+def scope_gmina_objects(queryset: QuerySet, user, roles=None) -> QuerySet:
+    """Rows with a `municipality` field (partners, threats) in the user's gminas."""
+    roles = frozenset(roles) if roles is not None else ALL_ROLES
+    scope = user_scope(user)
+    if not scope.roles:
+        return queryset.none()
+    if scope.is_national_for(roles):
+        return queryset
+    ids = scope.gminas_for(roles) | scope.club_gminas_for(roles)
+    return queryset.filter(municipality_id__in=sorted(ids))
+
+
+def scope_members(queryset: QuerySet, user) -> QuerySet:
+    """People whose personal data the user may see: members of their clubs, and themselves."""
+    if user is None or not user.is_authenticated:
+        return queryset.none()
+    from members.models import Membership
+
+    scope = user_scope(user)
+    own = Q(user=user)
+    if scope.is_national_for(PERSONAL_DATA_ROLES):
+        return queryset
+    condition = _club_condition(scope, PERSONAL_DATA_ROLES, "club__")
+    if not scope.roles & PERSONAL_DATA_ROLES:
+        return queryset.filter(own)
+    in_clubs = Exists(Membership.objects.filter(condition, member=OuterRef("pk")))
+    return queryset.filter(in_clubs | own)
+
+
+def scope_invitations(queryset: QuerySet, user) -> QuerySet:
+    """Invitations into scopes the user may invite to, and those they sent."""
+    scope = user_scope(user)
+    if not scope.roles & INVITING_ROLES:
+        return queryset.none()
+    if scope.national:
+        return queryset
+    gminas = sorted(scope.gminas_for({Role.COORDINATOR}))
+    clubs = sorted(scope.clubs_for({Role.LEADER}))
+    return queryset.filter(
+        Q(invited_by=user)
+        | Q(club__municipality_id__in=gminas)
+        | Q(municipality_id__in=gminas)
+        | Q(club_id__in=clubs)
+    )
+
+
+INVITING_ROLES = frozenset(r for r, invitable in INVITABLE_BY.items() if invitable)
+
+
+# --- Object permissions --------------------------------------------------------------
+
+
+def _municipality_of(obj) -> int | None:
+    municipality_id = getattr(obj, "municipality_id", None)
+    if municipality_id is None and getattr(obj, "club_id", None) is not None:
+        municipality_id = obj.club.municipality_id
+    return municipality_id
+
+
+def object_in_scope(user, obj, roles) -> bool:
+    """Whether `obj` (a club, a gmina or anything with `club_id`/`municipality_id`) is
+    within the part of the user's scope that `roles` give."""
+    roles = frozenset(roles)
+    scope = user_scope(user)
+    if not scope.roles & roles:
+        return False
+    if scope.is_national_for(roles):
+        return True
+    club_id = getattr(obj, "club_id", None)
+    municipality_id = _municipality_of(obj)
+    if club_id is not None:
+        if club_id in scope.clubs_for(roles - {Role.COORDINATOR}):
+            return True
+        return municipality_id in scope.gminas_for(roles & {Role.COORDINATOR})
+    if municipality_id is not None:
+        return municipality_id in (scope.gminas_for(roles) | scope.club_gminas_for(roles))
+    return False
+
+
+def can(user, perm: str, obj=None) -> bool:
+    """Whether the user may take `perm` on `obj`; without an object, anywhere at all."""
+    if user is None or not user.is_active:
+        return False
+    roles = RULES.get(perm)
+    if roles is None:  # an unknown permission is never granted
+        return False
+    if obj is None:
+        return bool(user_scope(user).roles & roles)
+    return object_in_scope(user, obj, roles)
+
+
+def require(user, perm: str, obj=None) -> None:
+    """Raise PermissionDenied (403) unless the user may take `perm` on `obj`."""
+    if not can(user, perm, obj):
+        raise PermissionDenied
+
+
+def invitable_roles(user, target) -> list[str]:
+    """Roles the user may invite someone to in `target` (None = the whole country)."""
+    scope = user_scope(user)
+    allowed: set[str] = set()
+    for held in scope.roles:
+        for role in INVITABLE_BY.get(held, frozenset()):
+            if held == Role.NATIONAL:
+                allowed.add(role)
+            elif target is not None and object_in_scope(user, target, {held}):
+                allowed.add(role)
+    if target is None:
+        allowed &= {Role.NATIONAL} if scope.national else set()
+    elif getattr(target, "club_id", None) is None:  # a gmina takes coordinators only
+        allowed &= {Role.COORDINATOR}
+    else:  # a club takes leaders and instructors
+        allowed &= {Role.LEADER, Role.INSTRUCTOR}
+    return [role for role in Role if role in allowed]
+
+
+class RoleBackend(BaseBackend):
+    """Django's permission API answered by the access rules (listed in settings)."""
+
+    def has_perm(self, user_obj, perm, obj=None):
+        return can(user_obj, perm, obj)
+
+    def has_module_perms(self, user_obj, app_label):
+        return is_national(user_obj)
+
+
+def mfa_missing(user) -> bool:
+    """A privileged user who has not set up TOTP yet: no personal data until they do."""
+    if not is_privileged(user):
+        return False
+    cached = getattr(user, "_kos_mfa_missing", None)
+    if cached is None:
+        from allauth.mfa.models import Authenticator
+
+        cached = not Authenticator.objects.filter(
+            user=user, type=Authenticator.Type.TOTP
+        ).exists()
+        user._kos_mfa_missing = cached
+    return cached

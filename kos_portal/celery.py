@@ -1,0 +1,11 @@
+"""Celery application: `celery -A kos_portal worker` and `celery -A kos_portal beat`."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kos_portal.settings")
+
+app = Celery("kos_portal")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

@@ -1,0 +1,23 @@
+"""Navigation that fits the signed-in user's roles."""
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from kos_portal import access
+from kos_portal.roles import Role
+
+
+def navigation(request) -> dict:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": [], "user_roles": []}
+    scope = access.user_scope(user)
+    items = [(reverse("home"), _("Home"))]
+    if scope.roles:
+        items.append((reverse("clubs:club-list"), _("Clubs")))
+    if scope.national:
+        items.append((reverse("admin:index"), _("Administration")))
+    roles = [label for value, label in Role.choices if value in scope.roles]
+    if hasattr(user, "member"):
+        roles.append(_("Member"))
+    return {"nav_items": items, "user_roles": roles}
