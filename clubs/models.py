@@ -125,13 +125,13 @@ class Club(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def get_absolute_url(self) -> str:
+        return reverse("clubs:club-detail", kwargs={"club_pk": self.pk})
+
     @property
     def club_id(self) -> int:
         """Every club-owned object exposes `club_id`; a club is its own club."""
         return self.pk
-
-    def get_absolute_url(self) -> str:
-        return reverse("clubs:club-detail", kwargs={"club_pk": self.pk})
 
 
 class Partner(models.Model):
@@ -285,8 +285,9 @@ class InvitationQuerySet(models.QuerySet):
         return access.scope_invitations(self, user)
 
     def usable(self) -> "InvitationQuerySet":
-        return self.filter(accepted_at__isnull=True, revoked_at__isnull=True,
-                           expires_at__gt=timezone.now())
+        return self.filter(
+            accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
+        )
 
 
 class Invitation(models.Model):
@@ -311,6 +312,8 @@ class Invitation(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    # When the email last went out; set by clubs.tasks.invitation_send_task.
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
 
     objects = InvitationQuerySet.as_manager()
 
@@ -343,6 +346,11 @@ class Invitation(models.Model):
         if self.municipality_id:
             return str(self.municipality)
         return str(_("whole country"))
+
+    @property
+    def target(self) -> "Club | Municipality | None":
+        """The scope offered, in the form access.invitable_roles() takes."""
+        return self.club or self.municipality
 
     @property
     def state(self) -> str:

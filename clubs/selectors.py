@@ -10,9 +10,7 @@ def club_list_for(user) -> QuerySet[Club]:
     return (
         Club.objects.visible_to(user)
         .select_related("municipality__powiat__voivodeship")
-        .annotate(
-            active_members=Count("memberships", filter=Q(memberships__status="active"))
-        )
+        .annotate(active_members=Count("memberships", filter=Q(memberships__status="active")))
         .order_by("name", "pk")
     )
 

@@ -87,8 +87,10 @@ def user_scope(user) -> UserScope:
         return cached
     from clubs.models import Assignment
 
-    rows = Assignment.objects.active().filter(user=user).values_list(
-        "role", "municipality_id", "club_id", "club__municipality_id"
+    rows = (
+        Assignment.objects.active()
+        .filter(user=user)
+        .values_list("role", "municipality_id", "club_id", "club__municipality_id")
     )
     roles: set[str] = set()
     gminas: dict[str, set[int]] = {}
@@ -280,11 +282,20 @@ def can(user, perm: str, obj=None) -> bool:
     if user is None or not user.is_active:
         return False
     roles = RULES.get(perm)
-    if roles is None:  # an unknown permission is never granted
-        return False
+    if roles is None:
+        # Django's model permissions ("app.change_model") are what the admin asks for:
+        # they belong to national staff, the only role with admin access.
+        if obj is None and _is_model_permission(perm):
+            return is_national(user)
+        return False  # an unknown permission is never granted
     if obj is None:
         return bool(user_scope(user).roles & roles)
     return object_in_scope(user, obj, roles)
+
+
+def _is_model_permission(perm: str) -> bool:
+    _, _, codename = perm.partition(".")
+    return codename.split("_", 1)[0] in {"add", "change", "delete", "view"}
 
 
 def require(user, perm: str, obj=None) -> None:
@@ -299,9 +310,9 @@ def invitable_roles(user, target) -> list[str]:
     allowed: set[str] = set()
     for held in scope.roles:
         for role in INVITABLE_BY.get(held, frozenset()):
-            if held == Role.NATIONAL:
-                allowed.add(role)
-            elif target is not None and object_in_scope(user, target, {held}):
+            # National staff invite anywhere; others only into targets in their own scope.
+            in_scope = target is not None and object_in_scope(user, target, {held})
+            if held == Role.NATIONAL or in_scope:
                 allowed.add(role)
     if target is None:
         allowed &= {Role.NATIONAL} if scope.national else set()
@@ -330,8 +341,6 @@ def mfa_missing(user) -> bool:
     if cached is None:
         from allauth.mfa.models import Authenticator
 
-        cached = not Authenticator.objects.filter(
-            user=user, type=Authenticator.Type.TOTP
-        ).exists()
+        cached = not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
         user._kos_mfa_missing = cached
     return cached

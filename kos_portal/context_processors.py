@@ -15,6 +15,8 @@ def navigation(request) -> dict:
     items = [(reverse("home"), _("Home"))]
     if scope.roles:
         items.append((reverse("clubs:club-list"), _("Clubs")))
+    if scope.roles & access.INVITING_ROLES:
+        items.append((reverse("clubs:invitation-list"), _("Invitations")))
     if scope.national:
         items.append((reverse("admin:index"), _("Administration")))
     roles = [label for value, label in Role.choices if value in scope.roles]

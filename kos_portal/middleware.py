@@ -25,17 +25,20 @@ class UserLanguageMiddleware:
 class PrivilegedSessionMiddleware:
     """National staff and coordinators are signed out after 30 minutes without a request.
 
-    set_expiry() on every request slides the window forward (and saves the session).
+    set_expiry() on every request slides the window forward (and saves the session). It
+    runs after the view, so the request that signs someone in already gets the short
+    window, rather than the default two weeks until their next request.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        response = self.get_response(request)
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and access.is_privileged(user):
             request.session.set_expiry(settings.PRIVILEGED_SESSION_IDLE_SECONDS)
-        return self.get_response(request)
+        return response
 
 
 # Paths a user who still owes MFA set-up can reach: accounts (to set it up or sign out),

@@ -1,13 +1,8 @@
-from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
 from kos_portal import views
-
-# The admin signs in through allauth (email verification, MFA, rate limits).
-admin.site.login = secure_admin_login(admin.site.login)
-admin.site.site_header = "KOS Portal"
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -36,8 +36,11 @@ def language_set(request):
             request.user.language = language
             request.user.save(update_fields=["language"])
         response.set_cookie(
-            settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600,
-            samesite="Lax", secure=not settings.DEBUG,
+            settings.LANGUAGE_COOKIE_NAME,
+            language,
+            max_age=365 * 24 * 3600,
+            samesite="Lax",
+            secure=not settings.DEBUG,
         )
     return response
 

@@ -52,7 +52,9 @@ class Member(models.Model):
 
 class MembershipQuerySet(models.QuerySet):
     def visible_to(self, user) -> "MembershipQuerySet":
-        return access.scope_club_objects(self, user, access.PERSONAL_DATA_ROLES, own_field="member__user")
+        return access.scope_club_objects(
+            self, user, access.PERSONAL_DATA_ROLES, own_field="member__user"
+        )
 
 
 class Membership(models.Model):
@@ -74,9 +76,7 @@ class Membership(models.Model):
     class Meta:
         verbose_name = _("membership")
         verbose_name_plural = _("memberships")
-        constraints = [
-            models.UniqueConstraint(fields=["member", "club"], name="membership_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["member", "club"], name="membership_unique")]
 
     def __str__(self) -> str:
         return f"{self.member} – {self.club}"

@@ -1,0 +1,128 @@
+"""Input shapes for the clubs pages. Who may invite whom is decided by the services."""
+
+import re
+
+from django import forms
+from django.contrib.auth import password_validation
+from django.utils.translation import gettext_lazy as _
+
+from clubs.models import Club, Invitation, Municipality
+from kos_portal import access
+from kos_portal.models import User
+from kos_portal.roles import INVITABLE_BY, Role
+
+CLUB_ROLES = frozenset({Role.LEADER, Role.INSTRUCTOR})
+
+
+class InvitationForm(forms.Form):
+    """Email, role and scope. Fields the user can't use (a gmina for a leader) are left out."""
+
+    email = forms.EmailField(label=_("Email address"))
+    role = forms.ChoiceField(label=_("Role"))
+    club = forms.ModelChoiceField(
+        label=_("Club"),
+        queryset=Club.objects.none(),
+        required=False,
+        help_text=_("For club leaders and instructors."),
+    )
+    municipality = forms.ModelChoiceField(
+        label=_("Gmina"),
+        queryset=Municipality.objects.none(),
+        required=False,
+        help_text=_("For municipal coordinators."),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        scope = access.user_scope(user)
+        # The role table from kos_portal.roles; the scope rule is checked by the service.
+        offered = {role for held in scope.roles for role in INVITABLE_BY.get(held, ())}
+        self.fields["role"].choices = [
+            (value, label) for value, label in Role.choices if value in offered
+        ]
+        if offered & CLUB_ROLES:
+            self.fields["club"].queryset = Club.objects.visible_to(
+                user, access.INVITING_ROLES
+            ).select_related("municipality")
+        else:
+            del self.fields["club"]
+        if Role.COORDINATOR not in offered:
+            del self.fields["municipality"]
+        elif scope.national:
+            # 2,479 gminas make a useless select; the 7-digit TERYT code is what staff use.
+            self.fields["municipality"] = TerytMunicipalityField(
+                label=_("Gmina (TERYT code)"),
+                required=False,
+                queryset=Municipality.objects.visible_to(user, {Role.COORDINATOR, Role.NATIONAL}),
+                help_text=_("For municipal coordinators: the 7-digit TERYT code, e.g. 1418042."),
+            )
+        else:
+            self.fields["municipality"].queryset = Municipality.objects.visible_to(
+                user, {Role.COORDINATOR, Role.NATIONAL}
+            )
+
+
+class TerytMunicipalityField(forms.ModelChoiceField):
+    """A gmina typed in as its TERYT code."""
+
+    widget = forms.TextInput(attrs={"inputmode": "numeric", "pattern": "[0-9]{7}", "size": 9})
+    default_error_messages = {
+        "invalid_choice": _("No gmina has this TERYT code."),
+    }
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("to_field_name", "code")
+        super().__init__(*args, **kwargs)
+
+    def to_python(self, value):
+        value = (value or "").strip()
+        if value and not re.fullmatch(r"\d{7}", value):
+            raise forms.ValidationError(
+                _("Enter the 7-digit TERYT code of the gmina."), code="invalid"
+            )
+        return super().to_python(value)
+
+    def prepare_value(self, value):
+        if isinstance(value, Municipality):
+            return value.code
+        return super().prepare_value(value)
+
+
+class InvitationSignupForm(forms.Form):
+    """A new account for the invited address: a name and a password."""
+
+    first_name = forms.CharField(label=_("First name"), max_length=150)
+    last_name = forms.CharField(label=_("Last name"), max_length=150)
+    password1 = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        label=_("Password (again)"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args, invitation: Invitation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.invitation = invitation
+
+    def clean(self):
+        cleaned = super().clean()
+        password1 = cleaned.get("password1")
+        password2 = cleaned.get("password2")
+        if password1 and password2 and password1 != password2:
+            self.add_error("password2", _("The two passwords differ."))
+        elif password1:
+            candidate = User(
+                email=self.invitation.email,
+                first_name=cleaned.get("first_name", ""),
+                last_name=cleaned.get("last_name", ""),
+            )
+            try:
+                password_validation.validate_password(password1, candidate)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return cleaned

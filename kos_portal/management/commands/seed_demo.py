@@ -1,0 +1,24 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from kos_portal.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, demo_seed
+
+
+class Command(BaseCommand):
+    help = "Load the demo: Gmina Piaseczno, KOS Złotokłos, its partners and one user per role."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--force", action="store_true", help="Seed even with DJANGO_DEBUG off.")
+
+    def handle(self, *args, force: bool = False, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError("Refusing to load demo users with DJANGO_DEBUG off (use --force).")
+        users = demo_seed()
+        self.stdout.write(self.style.SUCCESS("Demo loaded. Sign in at " + settings.SITE_URL))
+        self.stdout.write(f"Password for every demo user: {DEMO_PASSWORD}")
+        for demo, needs_totp in users:
+            note = "  (+ TOTP code: manage.py demo_totp)" if needs_totp else ""
+            self.stdout.write(f"  {demo.role:<12} {demo.email}{note}")
+        self.stdout.write(
+            f"Demo TOTP secret (add it to an authenticator app if you like): {DEMO_TOTP_SECRET}"
+        )

@@ -1,0 +1,146 @@
+"""factory_boy factories for the whole suite."""
+
+import factory
+from allauth.account.models import EmailAddress
+from factory.django import DjangoModelFactory
+
+from clubs.models import Assignment, Club, Municipality, Partner, Powiat, Voivodeship
+from kos_portal.models import User
+from kos_portal.roles import Role
+from members.models import Member, Membership
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+class VoivodeshipFactory(DjangoModelFactory):
+    class Meta:
+        model = Voivodeship
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"{(n % 16 + 1) * 2:02d}")
+    name = factory.Sequence(lambda n: f"województwo {n}")
+
+
+class PowiatFactory(DjangoModelFactory):
+    class Meta:
+        model = Powiat
+        django_get_or_create = ("code",)
+
+    voivodeship = factory.SubFactory(VoivodeshipFactory)
+    code = factory.LazyAttributeSequence(lambda o, n: f"{o.voivodeship.code}{n % 60 + 1:02d}")
+    name = factory.Sequence(lambda n: f"powiat {n}")
+
+
+class MunicipalityFactory(DjangoModelFactory):
+    class Meta:
+        model = Municipality
+        django_get_or_create = ("code",)
+
+    powiat = factory.SubFactory(PowiatFactory)
+    code = factory.LazyAttributeSequence(lambda o, n: f"{o.powiat.code}{n % 99 + 1:02d}2")
+    name = factory.Sequence(lambda n: f"Gmina {n}")
+    kind = Municipality.Kind.RURAL
+
+
+class ClubFactory(DjangoModelFactory):
+    class Meta:
+        model = Club
+
+    name = factory.Sequence(lambda n: f"Klub {n}")
+    municipality = factory.SubFactory(MunicipalityFactory)
+    status = Club.Status.ACTIVE
+
+
+class PartnerFactory(DjangoModelFactory):
+    class Meta:
+        model = Partner
+
+    name = factory.Sequence(lambda n: f"OSP {n}")
+    kind = Partner.Kind.OSP
+    municipality = factory.SubFactory(MunicipalityFactory)
+
+
+class UserFactory(DjangoModelFactory):
+    """A user who can sign in: password set and email verified."""
+
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"user{n}@kos.example")
+    first_name = "Jan"
+    last_name = "Kowalski"
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def verified_email(self, create, extracted, **kwargs):
+        if create:
+            self.save()
+            EmailAddress.objects.create(user=self, email=self.email, verified=True, primary=True)
+
+
+class AssignmentFactory(DjangoModelFactory):
+    class Meta:
+        model = Assignment
+
+    user = factory.SubFactory(UserFactory)
+    role = Role.LEADER
+
+
+class MemberFactory(DjangoModelFactory):
+    class Meta:
+        model = Member
+
+    first_name = "Zofia"
+    last_name = factory.Sequence(lambda n: f"Żółkiewska-{n}")
+    email = factory.Sequence(lambda n: f"member{n}@kos.example")
+
+
+class MembershipFactory(DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    member = factory.SubFactory(MemberFactory)
+    club = factory.SubFactory(ClubFactory)
+    status = Membership.Status.ACTIVE
+
+
+def give_totp(user) -> None:
+    """Set up TOTP for a privileged user, as the MFA rule requires."""
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    TOTP.activate(user, generate_totp_secret())
+
+
+def national_user(**kwargs) -> User:
+    user = UserFactory(**kwargs)
+    AssignmentFactory(user=user, role=Role.NATIONAL)
+    give_totp(user)
+    return user
+
+
+def coordinator_of(municipality, **kwargs) -> User:
+    user = UserFactory(**kwargs)
+    AssignmentFactory(user=user, role=Role.COORDINATOR, municipality=municipality)
+    give_totp(user)
+    return user
+
+
+def leader_of(club, **kwargs) -> User:
+    user = UserFactory(**kwargs)
+    AssignmentFactory(user=user, role=Role.LEADER, club=club)
+    return user
+
+
+def instructor_of(club, **kwargs) -> User:
+    user = UserFactory(**kwargs)
+    AssignmentFactory(user=user, role=Role.INSTRUCTOR, club=club)
+    return user
+
+
+def member_of(club, **kwargs) -> Member:
+    """A member with a login of their own."""
+    user = UserFactory(**kwargs)
+    member = MemberFactory(user=user, first_name=user.first_name, email=user.email)
+    MembershipFactory(member=member, club=club)
+    return member

@@ -1,0 +1,271 @@
+"""Account security: sign-in, no open sign-up, password reset, admin, MFA, idle expiry,
+language."""
+
+import re
+import time
+
+import pytest
+from allauth.account.models import EmailAddress
+from allauth.mfa import app_settings as mfa_settings
+from allauth.mfa.totp.internal.auth import (
+    TOTP,
+    format_hotp_value,
+    generate_totp_secret,
+    hotp_value,
+)
+from django.conf import settings
+from django.core import mail
+from django.core.cache import cache
+from django.urls import reverse
+
+from kos_portal.models import User
+from kos_portal.roles import Role
+from tests import factories
+
+PASSWORD = factories.PASSWORD
+
+
+@pytest.fixture(autouse=True)
+def _clear_rate_limits():
+    # allauth's rate limits live in the cache, which outlives a single test.
+    cache.clear()
+
+
+def signed_in_user_id(client) -> int | None:
+    value = client.session.get("_auth_user_id")
+    return int(value) if value else None
+
+
+def coordinator_without_totp(municipality) -> User:
+    user = factories.UserFactory()
+    factories.AssignmentFactory(user=user, role=Role.COORDINATOR, municipality=municipality)
+    return user
+
+
+def national_without_totp() -> User:
+    user = factories.UserFactory()
+    factories.AssignmentFactory(user=user, role=Role.NATIONAL)
+    return user
+
+
+# --- Sign-in and sign-up ---------------------------------------------------------------
+
+
+def test_a_verified_user_signs_in_with_email_and_password(client, db):
+    user = factories.UserFactory(email="anna@kos.example")
+    response = client.post(
+        reverse("account_login"), {"login": "anna@kos.example", "password": PASSWORD}
+    )
+    assert response.status_code == 302
+    assert signed_in_user_id(client) == user.pk
+
+
+def test_an_unverified_user_is_sent_to_verify_and_not_signed_in(client, db):
+    user = User.objects.create_user(email="new@kos.example", password=PASSWORD)
+    EmailAddress.objects.create(user=user, email=user.email, verified=False, primary=True)
+    response = client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+    assert response.status_code == 302
+    assert response.url == reverse("account_email_verification_sent")
+    assert signed_in_user_id(client) is None
+    assert len(mail.outbox) == 1  # the verification link
+
+
+def test_a_wrong_password_does_not_sign_in(client, db):
+    user = factories.UserFactory()
+    response = client.post(reverse("account_login"), {"login": user.email, "password": "wrong"})
+    assert response.status_code == 200
+    assert signed_in_user_id(client) is None
+
+
+def test_sign_up_is_closed(client, db):
+    response = client.get(reverse("account_signup"))
+    assert "account/signup_closed.html" in [t.name for t in response.templates]
+    client.post(
+        reverse("account_signup"),
+        {"email": "me@kos.example", "password1": PASSWORD, "password2": PASSWORD},
+    )
+    assert not User.objects.filter(email="me@kos.example").exists()
+
+
+# --- Password reset --------------------------------------------------------------------
+
+
+def test_password_reset_sends_a_working_link(client, db):
+    user = factories.UserFactory(email="anna@kos.example")
+    response = client.post(reverse("account_reset_password"), {"email": "anna@kos.example"})
+    assert response.status_code == 302
+    assert len(mail.outbox) == 1
+    link = re.search(r"https?://[^/\s]+(/accounts/password/reset/key/\S+/)", mail.outbox[0].body)
+    assert link, mail.outbox[0].body
+
+    response = client.get(link.group(1), follow=True)
+    assert response.status_code == 200
+    form_url = response.redirect_chain[-1][0] if response.redirect_chain else link.group(1)
+    new_password = "a-brand-new-password-42"
+    response = client.post(form_url, {"password1": new_password, "password2": new_password})
+    assert response.status_code == 302
+
+    client.logout()
+    response = client.post(
+        reverse("account_login"), {"login": "anna@kos.example", "password": new_password}
+    )
+    assert signed_in_user_id(client) == user.pk
+
+
+def test_password_reset_for_an_unknown_email_looks_the_same_and_sends_no_link(client, db):
+    factories.UserFactory(email="anna@kos.example")
+    known = client.post(reverse("account_reset_password"), {"email": "anna@kos.example"})
+    mail.outbox.clear()
+    unknown = client.post(reverse("account_reset_password"), {"email": "nobody@kos.example"})
+    assert (unknown.status_code, unknown.url) == (known.status_code, known.url)
+    assert not any("/password/reset/key/" in message.body for message in mail.outbox)
+    assert mail.outbox == []
+
+
+# --- Admin -----------------------------------------------------------------------------
+
+
+def test_admin_login_goes_through_allauth(client, db):
+    response = client.get("/admin/login/")
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("account_login"))
+
+
+def test_admin_is_refused_to_a_non_national_user(client, world):
+    client.force_login(world.users["coordinator"])
+    response = client.get(reverse("admin:index"))
+    assert response.status_code in (302, 403)
+    if response.status_code == 302:
+        assert client.get(response.url).status_code == 403
+
+
+def test_admin_index_opens_for_national_staff_with_totp(client, world):
+    national = world.users["national"]
+    assert not national.is_staff  # national staff is a role, not the is_staff flag
+    client.force_login(national)
+    assert client.get(reverse("admin:index")).status_code == 200
+
+
+def test_admin_login_sends_signed_in_national_staff_to_the_index(client, world):
+    client.force_login(world.users["national"])
+    response = client.get("/admin/login/")
+    assert response.status_code == 302
+    assert response.url == reverse("admin:index")
+
+
+# --- Two-factor authentication ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("make_user", ["coordinator", "national"])
+def test_privileged_user_without_totp_is_sent_to_set_it_up(client, world, make_user):
+    if make_user == "coordinator":
+        user = coordinator_without_totp(world.municipality)
+    else:
+        user = national_without_totp()
+    client.force_login(user)
+    for url in (reverse("home"), reverse("clubs:club-detail", kwargs={"club_pk": world.club.pk})):
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response.url == reverse("mfa-required")
+    assert client.get(reverse("mfa-required")).status_code == 200
+
+
+def test_privileged_user_without_totp_can_reach_account_pages(client, world):
+    client.force_login(coordinator_without_totp(world.municipality))
+    assert client.get(reverse("account_email")).status_code == 200
+    # allauth asks for the password again before TOTP set-up; that page is reachable too.
+    response = client.get(reverse("mfa_activate_totp"), follow=True)
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0].startswith("/accounts/")
+
+
+def test_privileged_user_with_totp_gets_through(client, world):
+    user = coordinator_without_totp(world.municipality)
+    TOTP.activate(user, generate_totp_secret())
+    client.force_login(user)
+    assert client.get(reverse("home")).status_code == 200
+    club_url = reverse("clubs:club-detail", kwargs={"club_pk": world.club.pk})
+    assert client.get(club_url).status_code == 200
+
+
+def test_a_leader_is_never_asked_for_totp(client, world):
+    client.force_login(world.users["leader"])
+    assert client.get(reverse("home")).status_code == 200
+    club_url = reverse("clubs:club-detail", kwargs={"club_pk": world.club.pk})
+    assert client.get(club_url).status_code == 200
+
+
+def test_signing_in_with_totp_asks_for_the_code_before_letting_in(client, db):
+    user = national_without_totp()
+    secret = generate_totp_secret()
+    TOTP.activate(user, secret)
+    response = client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+    assert response.status_code == 302
+    assert response.url == reverse("mfa_authenticate")
+    assert signed_in_user_id(client) is None
+    counter = int(time.time()) // mfa_settings.TOTP_PERIOD  # the current 30-second period
+    code = format_hotp_value(hotp_value(secret, counter))
+    client.post(reverse("mfa_authenticate"), {"code": code})
+    assert signed_in_user_id(client) == user.pk
+
+
+# --- Idle expiry -----------------------------------------------------------------------
+
+
+def test_a_coordinators_session_expires_after_30_idle_minutes(client, world):
+    client.force_login(world.users["coordinator"])
+    client.get(reverse("home"))
+    assert client.session.get_expiry_age() == 1800
+
+
+def test_a_leaders_session_keeps_the_default_age(client, world):
+    client.force_login(world.users["leader"])
+    client.get(reverse("home"))
+    assert client.session.get_expiry_age() == settings.SESSION_COOKIE_AGE
+
+
+def test_signing_in_as_a_coordinator_starts_the_short_session_at_once(client, world):
+    client.post(
+        reverse("account_login"),
+        {"login": world.users["leader"].email, "password": PASSWORD},
+    )
+    assert client.session.get_expiry_age() == settings.SESSION_COOKIE_AGE
+    client.logout()
+    user = coordinator_without_totp(world.municipality)
+    client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+    assert signed_in_user_id(client) == user.pk
+    assert client.session.get_expiry_age() == 1800
+
+
+# --- Language --------------------------------------------------------------------------
+
+
+def test_a_signed_in_user_switches_language_and_it_is_saved(client, world):
+    leader = world.users["leader"]
+    client.force_login(leader)
+    response = client.post(reverse("language-set"), {"language": "en", "next": "/"})
+    assert response.status_code == 302
+    leader.refresh_from_db()
+    assert leader.language == "en"
+    assert '<html lang="en">' in client.get(reverse("home")).content.decode()
+
+
+def test_an_anonymous_visitor_gets_a_language_cookie(client, db):
+    response = client.post(reverse("language-set"), {"language": "en", "next": "/"})
+    assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"
+    assert '<html lang="en">' in client.get(reverse("home")).content.decode()
+
+
+def test_an_unknown_language_is_ignored(client, world):
+    leader = world.users["leader"]
+    client.force_login(leader)
+    client.post(reverse("language-set"), {"language": "xx"})
+    leader.refresh_from_db()
+    assert leader.language == "pl"
+
+
+def test_language_switch_refuses_an_offsite_next(client, db):
+    response = client.post(
+        reverse("language-set"), {"language": "en", "next": "https://evil.example/"}
+    )
+    assert response.url == "/"

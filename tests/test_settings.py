@@ -1,0 +1,122 @@
+"""Production settings pass Django's deployment checks, and the health check is honest."""
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+from django.test import override_settings
+
+PRODUCTION_ENV = {
+    "DJANGO_DEBUG": "false",
+    "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+    "DJANGO_ALLOWED_HOSTS": "kos.example.org",
+}
+
+
+def run_python(code: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """Run code in a fresh interpreter with the project's settings, so settings load anew."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def production_env(**extra: str) -> dict[str, str]:
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "kos_portal.settings", **PRODUCTION_ENV}
+    # Browser tests set this; production never does, and check --deploy rejects it (E001).
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    return {**env, **extra}
+
+
+def test_production_settings_pass_the_deployment_checks():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=settings.BASE_DIR,
+        env=production_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    env = production_env()
+    del env["DJANGO_SECRET_KEY"]
+
+    result = run_python("import django; django.setup()", env)
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_production_responses_carry_hsts_and_a_content_security_policy(tmp_path):
+    # A fresh process, because SecurityMiddleware reads its settings once.
+    code = """
+import json, django
+django.setup()
+from django.test import Client
+response = Client().get("/healthz", secure=True, headers={"host": "kos.example.org"})
+print(json.dumps({"status": response.status_code, "headers": dict(response.headers)}))
+"""
+    # An empty SQLite file keeps the check away from any real database.
+    env = production_env(DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
+
+    result = run_python(code, env)
+
+    assert result.returncode == 0, result.stderr
+    response = json.loads(result.stdout.strip().splitlines()[-1])
+    assert response["status"] == 200
+    assert "max-age=31536000" in response["headers"]["Strict-Transport-Security"]
+    assert "default-src 'self'" in response["headers"]["Content-Security-Policy"]
+
+
+def test_every_response_carries_a_content_security_policy(client):
+    response = client.get("/healthz")
+
+    policy = response.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in policy
+    assert "frame-ancestors 'none'" in policy
+
+
+@pytest.mark.django_db
+@override_settings(CELERY_BROKER_URL=None)
+def test_healthz_is_ok_with_database_up_and_tasks_inline(client, monkeypatch):
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json() == {"database": "ok", "broker": "inline"}
+
+
+@pytest.mark.django_db
+@override_settings(CELERY_BROKER_URL="redis://127.0.0.1:1/0")
+def test_healthz_is_unavailable_when_the_broker_is_down(client, monkeypatch):
+    # Celery reads CELERY_BROKER_URL from the environment before the settings.
+    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:1/0")
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json() == {"database": "ok", "broker": "down"}
+
+
+@pytest.mark.django_db
+@override_settings(CELERY_BROKER_URL=None)
+def test_healthz_is_not_cached(client, monkeypatch):
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
+
+    response = client.get("/healthz")
+
+    assert "no-cache" in response.headers["Cache-Control"]

@@ -1,0 +1,148 @@
+"""The access sweep: every named URL, for every role, against the table of expected answers.
+
+A new URL without a row fails `test_every_url_has_a_row`. Each role acts on the objects of
+one club (`world.club`); the outsider leads another club, so every object-level row is
+also a test of another club's object. Admin URLs are generated per registered model, so
+they are checked by rule instead of by row: national staff only.
+"""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests.conftest import ROLES
+
+# fmt: off
+# Each row: status codes for GET by    anon  nat  coord lead instr memb  out
+EXPECTED: dict[str, tuple[int, ...]] = {
+    "home":                             (200, 200, 200, 200, 200, 200, 200),
+    "healthz":                          (200, 200, 200, 200, 200, 200, 200),
+    "mfa-required":                     (302, 200, 200, 200, 200, 200, 200),
+    "language-set":                     (405, 405, 405, 405, 405, 405, 405),
+    "clubs:club-list":                  (302, 200, 200, 200, 200, 403, 200),
+    "clubs:club-detail":                (302, 200, 200, 200, 200, 404, 404),
+    "clubs:invitation-list":            (302, 200, 200, 200, 403, 403, 200),
+    "clubs:invitation-create":          (302, 200, 200, 200, 403, 403, 200),
+    "clubs:invitation-revoke":          (405, 405, 405, 405, 405, 405, 405),
+    "clubs:invitation-accept":          (200, 403, 403, 403, 403, 403, 403),
+    # allauth: signing in, email, password and two-factor pages
+    "account_login":                    (200, 302, 302, 302, 302, 302, 302),
+    "account_logout":                   (302, 200, 200, 200, 200, 200, 200),
+    "account_signup":                   (200, 302, 302, 302, 302, 302, 302),
+    "account_inactive":                 (200, 200, 200, 200, 200, 200, 200),
+    "account_reauthenticate":           (302, 200, 200, 200, 200, 200, 200),
+    "account_email":                    (302, 200, 200, 200, 200, 200, 200),
+    "account_email_verification_sent":  (200, 200, 200, 200, 200, 200, 200),
+    "account_confirm_email":            (200, 200, 200, 200, 200, 200, 200),
+    "account_confirm_login_code":       (302, 302, 302, 302, 302, 302, 302),
+    "account_change_password":          (302, 200, 200, 200, 200, 200, 200),
+    "account_set_password":             (302, 302, 302, 302, 302, 302, 302),
+    "account_reset_password":           (200, 200, 200, 200, 200, 200, 200),
+    "account_reset_password_done":      (200, 200, 200, 200, 200, 200, 200),
+    "account_reset_password_from_key":  (200, 200, 200, 200, 200, 200, 200),
+    "account_reset_password_from_key_done": (200, 200, 200, 200, 200, 200, 200),
+    "mfa_index":                        (302, 200, 200, 200, 200, 200, 200),
+    "mfa_authenticate":                 (302, 302, 302, 302, 302, 302, 302),
+    "mfa_reauthenticate":               (302, 200, 200, 302, 302, 302, 302),
+    "mfa_activate_totp":                (302, 302, 302, 302, 302, 302, 302),
+    "mfa_deactivate_totp":              (302, 302, 302, 404, 404, 404, 404),
+    "mfa_view_recovery_codes":          (302, 404, 404, 404, 404, 404, 404),
+    "mfa_generate_recovery_codes":      (302, 302, 302, 302, 302, 302, 302),
+    "mfa_download_recovery_codes":      (302, 404, 404, 404, 404, 404, 404),
+}
+
+# POST answers where they differ from "a refused GET means a refused POST".
+EXPECTED_POST: dict[str, tuple[int, ...]] = {
+    "language-set":                     (302, 302, 302, 302, 302, 302, 302),
+    "mfa_view_recovery_codes":          (302, 405, 405, 405, 405, 405, 405),
+    "clubs:invitation-revoke":          (302, 302, 302, 302, 404, 404, 404),
+}
+# fmt: on
+
+
+def url_names(patterns=None, namespace=None):
+    """Yield ("namespace:name", kwarg names) for every named URL pattern."""
+    if patterns is None:
+        patterns = get_resolver().url_patterns
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            ns = namespace
+            if pattern.namespace:
+                ns = f"{namespace}:{pattern.namespace}" if namespace else pattern.namespace
+            yield from url_names(pattern.url_patterns, ns)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            name = f"{namespace}:{pattern.name}" if namespace else pattern.name
+            yield name, sorted(pattern.pattern.regex.groupindex)
+
+
+def portal_url_names() -> dict[str, list[str]]:
+    return {name: kw for name, kw in url_names() if not name.startswith("admin:")}
+
+
+def admin_url_names() -> dict[str, list[str]]:
+    return {name: kw for name, kw in url_names() if name.startswith("admin:")}
+
+
+def test_every_url_has_a_row():
+    assert set(portal_url_names()) == set(EXPECTED)
+
+
+def test_every_row_names_a_url():
+    assert set(EXPECTED_POST) <= set(EXPECTED)
+    for row in (*EXPECTED.values(), *EXPECTED_POST.values()):
+        assert len(row) == len(ROLES)
+
+
+def _url_for(world, name: str) -> str:
+    kwarg_names = portal_url_names()[name]
+    unknown = set(kwarg_names) - set(world.kwargs)
+    assert not unknown, f"{name}: the world has no value for URL kwargs {unknown}"
+    return reverse(name, kwargs={k: world.kwargs[k] for k in kwarg_names})
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+@pytest.mark.parametrize("role", ROLES)
+def test_access(client, world, name, role):
+    url = _url_for(world, name)
+    if world.users[role]:
+        client.force_login(world.users[role])
+    expected = EXPECTED[name][ROLES.index(role)]
+    assert client.get(url).status_code == expected, f"GET {url} as {role}"
+    expected_post = EXPECTED_POST.get(name, (None,) * len(ROLES))[ROLES.index(role)]
+    if expected_post is None and expected in (302, 403, 404):
+        expected_post = expected  # a refused GET means a refused POST
+    if expected_post is not None:
+        assert client.post(url).status_code == expected_post, f"POST {url} as {role}"
+
+
+ADMIN_KWARGS = {
+    "app_label": "clubs",
+    "object_id": "1",
+    "content_type_id": "1",
+    "url": "x",
+    "id": "1",
+}
+
+
+@pytest.mark.parametrize("role", [r for r in ROLES if r != "national"])
+def test_admin_is_closed_to_everyone_but_national_staff(client, world, role):
+    if world.users[role]:
+        client.force_login(world.users[role])
+    for name, kwarg_names in admin_url_names().items():
+        if name == "admin:logout":
+            continue
+        url = reverse(name, kwargs={k: ADMIN_KWARGS[k] for k in kwarg_names})
+        response = client.get(url)
+        assert response.status_code in (302, 403, 404), f"{name} as {role}"
+        if response.status_code == 302:
+            assert "/admin/" not in response["Location"] or "login" in response["Location"]
+
+
+def test_admin_pages_open_for_national_staff(client, world):
+    client.force_login(world.users["national"])
+    for name, kwarg_names in admin_url_names().items():
+        if kwarg_names or name in ("admin:logout", "admin:autocomplete"):
+            continue  # autocomplete answers 403 without its query parameters
+        response = client.get(reverse(name))
+        assert response.status_code in (200, 302), name
+        if name.endswith("_changelist") or name == "admin:index":
+            assert response.status_code == 200, name
