@@ -26,7 +26,7 @@ $(PYTHON):
 
 $(STAMP): pyproject.toml | $(PYTHON)
 	@# PYTHONWARNINGS: setuptools' editable-install notice is noise here.
-	PYTHONWARNINGS=ignore $(PYTHON) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	PYTHONWARNINGS=ignore $(PYTHON) -m pip install --quiet --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $@
 
 install: $(STAMP)

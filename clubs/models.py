@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from kos_portal import access
@@ -86,6 +87,33 @@ class Municipality(models.Model):
         return self.pk
 
 
+def search_key(*parts: str) -> str:
+    """Case-folded text for searching: SQLite folds only ASCII, so "ŻÓŁĆ" would miss "żółć"."""
+    return " ".join(" ".join(part.split()) for part in parts if part).casefold()
+
+
+class Pillar(models.Model):
+    """The five training pillars: fixed data, created by a migration."""
+
+    number = models.PositiveSmallIntegerField(_("number"), unique=True)
+    code = models.SlugField(_("code"), unique=True)
+    name_pl = models.CharField(_("name (Polish)"), max_length=150)
+    name_en = models.CharField(_("name (English)"), max_length=150)
+
+    class Meta:
+        ordering = ["number"]
+        verbose_name = _("pillar")
+        verbose_name_plural = _("pillars")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        """The name in the active language."""
+        return self.name_en if get_language() == "en" else self.name_pl
+
+
 class ClubQuerySet(models.QuerySet):
     def visible_to(self, user, roles=None) -> "ClubQuerySet":
         """Clubs in the user's scope; see kos_portal.access."""
@@ -112,6 +140,15 @@ class Club(models.Model):
     contact_email = models.EmailField(_("contact email"), blank=True)
     contact_phone = models.CharField(_("contact phone"), max_length=32, blank=True)
     description = models.TextField(_("public description"), blank=True)
+    pillars = models.ManyToManyField(
+        Pillar, blank=True, related_name="clubs", verbose_name=_("pillars offered")
+    )
+    # Who proposed the club through the public "start a club" form (no account needed).
+    proposer_name = models.CharField(_("proposed by"), max_length=200, blank=True)
+    proposer_email = models.EmailField(_("proposer's email"), blank=True)
+    proposer_phone = models.CharField(_("proposer's phone"), max_length=32, blank=True)
+    status_changed_at = models.DateTimeField(_("status changed at"), default=timezone.now)
+    search_text = models.CharField(max_length=500, blank=True, editable=False, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ClubQuerySet.as_manager()
@@ -120,18 +157,67 @@ class Club(models.Model):
         ordering = ["name"]
         verbose_name = _("club")
         verbose_name_plural = _("clubs")
-        indexes = [models.Index(fields=["municipality", "status"])]
+        indexes = [
+            models.Index(fields=["municipality", "status"]),
+            models.Index(fields=["status", "name"]),
+        ]
 
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs):
+        self.search_text = search_key(self.name, self.locality)
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
         return reverse("clubs:club-detail", kwargs={"club_pk": self.pk})
+
+    def get_public_url(self) -> str:
+        return reverse("clubs:public-club", kwargs={"club_pk": self.pk})
+
+    @property
+    def takes_new_members(self) -> bool:
+        """A closed or suspended club keeps its history but takes no one new."""
+        return self.status == self.Status.ACTIVE
 
     @property
     def club_id(self) -> int:
         """Every club-owned object exposes `club_id`; a club is its own club."""
         return self.pk
+
+
+class ClubStatusChange(models.Model):
+    """Every change of a club's status: who, when and why. Never edited."""
+
+    club = models.ForeignKey(Club, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(
+        _("from"), max_length=16, choices=Club.Status.choices, blank=True
+    )
+    to_status = models.CharField(_("to"), max_length=16, choices=Club.Status.choices)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("changed by"),
+    )
+    changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
+    reason = models.TextField(_("reason"))
+
+    class Meta:
+        ordering = ["-changed_at", "-pk"]
+        verbose_name = _("club status change")
+        verbose_name_plural = _("club status changes")
+
+    def __str__(self) -> str:
+        return f"{self.club}: {self.from_status or '-'} → {self.to_status}"
+
+
+class PartnerQuerySet(models.QuerySet):
+    def visible_to(self, user, roles=None) -> "PartnerQuerySet":
+        """Partners in the user's gminas (shared by the gmina's clubs)."""
+        return access.scope_gmina_objects(self, user, roles)
 
 
 class Partner(models.Model):
@@ -153,9 +239,22 @@ class Partner(models.Model):
     )
     address = models.CharField(_("address"), max_length=250, blank=True)
     is_ksrg = models.BooleanField(_("member of KSRG"), default=False)
+    contact_person = models.CharField(_("contact person"), max_length=200, blank=True)
+    contact_email = models.EmailField(_("contact email"), blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=32, blank=True)
+    offers_venue = models.BooleanField(_("offers a venue"), default=False)
+    offers_equipment = models.BooleanField(_("offers equipment"), default=False)
+    offers_instructors = models.BooleanField(_("offers instructors"), default=False)
+    offers_funding = models.BooleanField(_("offers funding"), default=False)
+    offers_other = models.CharField(_("offers something else"), max_length=250, blank=True)
     clubs = models.ManyToManyField(
         Club, through="PartnerLink", related_name="partners", verbose_name=_("clubs")
     )
+    # Case-folded, whitespace-normalised name: a re-import finds the same partner.
+    name_key = models.CharField(max_length=250, default="", editable=False)
+    search_text = models.CharField(max_length=500, blank=True, editable=False, db_index=True)
+
+    objects = PartnerQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -163,25 +262,82 @@ class Partner(models.Model):
         verbose_name_plural = _("partners")
         constraints = [
             models.UniqueConstraint(
-                fields=["municipality", "kind", "name"], name="partner_unique_per_gmina"
+                fields=["municipality", "kind", "name_key"], name="partner_unique_per_gmina"
             )
         ]
+        indexes = [models.Index(fields=["kind", "name"])]
 
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs):
+        self.name_key = search_key(self.name)
+        self.search_text = search_key(self.name, self.address, self.contact_person)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("clubs:partner-detail", kwargs={"partner_pk": self.pk})
+
+    @property
+    def offers(self) -> list[str]:
+        """What the partner offers, as labels for display."""
+        labels = [
+            str(self._meta.get_field(name).verbose_name)
+            for name in ("offers_venue", "offers_equipment", "offers_instructors", "offers_funding")
+            if getattr(self, name)
+        ]
+        if self.offers_other:
+            labels.append(self.offers_other)
+        return labels
+
+
+class PartnerLinkQuerySet(models.QuerySet):
+    def visible_to(self, user, roles=None) -> "PartnerLinkQuerySet":
+        return access.scope_club_objects(self, user, roles)
+
+    def expiring(self, within_days: int = 90) -> "PartnerLinkQuerySet":
+        """Agreements that end within `within_days` (or have ended and not been renewed)."""
+        today = timezone.localdate()
+        return self.filter(agreement_expires_on__lte=today + timedelta(days=within_days))
+
 
 class PartnerLink(models.Model):
+    """A partner's link to a club: its role there and the agreement behind it."""
+
+    class AgreementType(models.TextChoices):
+        COOPERATION = "cooperation", _("cooperation agreement")
+        LETTER_OF_INTENT = "intent", _("letter of intent")
+        VENUE = "venue", _("venue lending agreement")
+        SPONSORSHIP = "sponsorship", _("sponsorship agreement")
+        OTHER = "other", _("other")
+
     club = models.ForeignKey(Club, on_delete=models.CASCADE, related_name="partner_links")
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="links")
     role = models.CharField(_("role in the club"), max_length=200, blank=True)
+    agreement_type = models.CharField(
+        _("agreement type"), max_length=16, choices=AgreementType.choices, blank=True
+    )
+    agreement_signed_on = models.DateField(_("signed on"), null=True, blank=True)
+    agreement_expires_on = models.DateField(_("expires on"), null=True, blank=True)
+    agreement_document = models.FileField(
+        _("agreement document"), upload_to="agreements/%Y/", blank=True
+    )
+
+    objects = PartnerLinkQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("partner link")
         verbose_name_plural = _("partner links")
         constraints = [
-            models.UniqueConstraint(fields=["club", "partner"], name="partner_link_unique")
+            models.UniqueConstraint(fields=["club", "partner"], name="partner_link_unique"),
+            models.CheckConstraint(
+                condition=Q(agreement_expires_on__isnull=True)
+                | Q(agreement_signed_on__isnull=True)
+                | Q(agreement_expires_on__gte=models.F("agreement_signed_on")),
+                name="partner_link_expires_after_signing",
+            ),
         ]
+        indexes = [models.Index(fields=["agreement_expires_on"])]
 
     def __str__(self) -> str:
         return f"{self.partner} – {self.club}"
@@ -367,3 +523,79 @@ class Invitation(models.Model):
             raise ValidationError(_("A coordinator is invited to a gmina."))
         if self.role in (Role.LEADER, Role.INSTRUCTOR) and not self.club_id:
             raise ValidationError(_("Leaders and instructors are invited to a club."))
+
+
+class StarterDocument(models.Model):
+    """A document in the starter pack: a legal template or a training programme."""
+
+    class Kind(models.TextChoices):
+        STATUTE = "statute", _("club statute")
+        MEMBER_DECLARATION = "declaration", _("member declaration")
+        CONSENT_FORM = "consent", _("consent form")
+        PARTNER_AGREEMENT = "agreement", _("partner agreement")
+        TRAINING_PROGRAMME = "programme", _("training programme")
+        OTHER = "other", _("other")
+
+    title = models.CharField(_("title"), max_length=250)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
+    description = models.TextField(_("description"), blank=True)
+    is_published = models.BooleanField(_("in the starter pack"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["kind", "title", "language"]
+        verbose_name = _("starter pack document")
+        verbose_name_plural = _("starter pack documents")
+        constraints = [
+            models.UniqueConstraint(fields=["title", "language"], name="starter_document_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.language})"
+
+
+class StarterDocumentVersion(models.Model):
+    """One version of a starter pack document. The newest version is the one handed out."""
+
+    document = models.ForeignKey(StarterDocument, on_delete=models.CASCADE, related_name="versions")
+    version = models.CharField(_("version"), max_length=32)
+    file = models.FileField(_("file"), upload_to="starter-pack/")
+    notes = models.TextField(_("what changed"), blank=True)
+    created_at = models.DateTimeField(_("published at"), default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["document", "-created_at", "-pk"]
+        get_latest_by = "created_at"
+        verbose_name = _("document version")
+        verbose_name_plural = _("document versions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["document", "version"], name="starter_document_version_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document} v{self.version}"
+
+
+class ClubContactMessage(models.Model):
+    """A message sent through a club's public page. The club's addresses stay hidden."""
+
+    club = models.ForeignKey(Club, on_delete=models.CASCADE, related_name="contact_messages")
+    sender_name = models.CharField(_("your name"), max_length=200)
+    sender_email = models.EmailField(_("your email"))
+    message = models.TextField(_("message"), max_length=5000)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("contact message")
+        verbose_name_plural = _("contact messages")
+
+    def __str__(self) -> str:
+        return f"{self.club}: {self.sender_name}"

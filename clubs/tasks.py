@@ -5,7 +5,7 @@ from smtplib import SMTPException
 from celery import shared_task
 
 from clubs.models import Invitation
-from clubs.services import invitation_email_send
+from clubs.services.invitations import invitation_email_send
 
 
 @shared_task(

@@ -1,21 +1,34 @@
 from django.urls import path
 
-from clubs import views
+from clubs.views import clubs, invitations
 
 app_name = "clubs"
 
+# --- Clubs: lists, details, lifecycle, gminas ---
 urlpatterns = [
-    path("", views.club_list, name="club-list"),
-    path("<int:club_pk>/", views.club_detail, name="club-detail"),
+    path("", clubs.club_list, name="club-list"),
+    path("<int:club_pk>/", clubs.club_detail, name="club-detail"),
 ]
 
+# --- Public: directory, club pages, contact, start a club ---
+urlpatterns += []
+
+# --- Partners and agreements ---
+urlpatterns += []
+
+# --- Starter pack ---
+urlpatterns += []
+
+# --- Invitations ---
 urlpatterns += [
-    path("invitations/", views.invitation_list, name="invitation-list"),
-    path("invitations/new/", views.invitation_create, name="invitation-create"),
+    path("invitations/", invitations.invitation_list, name="invitation-list"),
+    path("invitations/new/", invitations.invitation_create, name="invitation-create"),
     path(
         "invitations/<int:invitation_pk>/revoke/",
-        views.invitation_revoke,
+        invitations.invitation_revoke,
         name="invitation-revoke",
     ),
-    path("invitations/accept/<str:token>/", views.invitation_accept, name="invitation-accept"),
+    path(
+        "invitations/accept/<str:token>/", invitations.invitation_accept, name="invitation-accept"
+    ),
 ]

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from clubs import services
+from clubs.services import invitations as services
 from clubs.models import Assignment, Invitation
 from kos_portal import access
 from kos_portal.models import User

@@ -1,4 +1,4 @@
-"""Writes for the clubs app: invitations into roles, and accepting them."""
+"""Invitations into roles, and accepting them."""
 
 from __future__ import annotations
 

@@ -13,26 +13,11 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from clubs import selectors, services
-from clubs.forms import InvitationForm, InvitationSignupForm
+from clubs.forms.invitations import InvitationForm, InvitationSignupForm
 from clubs.models import Invitation
+from clubs.services import invitations as services
 from kos_portal import access
 from kos_portal.access import require
-
-
-@login_required
-def club_list(request):
-    require(request.user, "clubs.view_club")
-    page = Paginator(selectors.club_list_for(request.user), 50).get_page(request.GET.get("page"))
-    return render(request, "clubs/club_list.html", {"page": page})
-
-
-@login_required
-def club_detail(request, club_pk: int):
-    club = selectors.club_get_for(request.user, club_pk)
-    partners = club.partner_links.select_related("partner").order_by("partner__name")
-    return render(request, "clubs/club_detail.html", {"club": club, "partner_links": partners})
-
 
 # --- Invitations ---------------------------------------------------------------------
 

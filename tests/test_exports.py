@@ -1,0 +1,34 @@
+"""Exports neutralise formulas and keep Polish letters."""
+
+from datetime import date
+from io import BytesIO
+
+from openpyxl import load_workbook
+
+from kos_portal.exports import csv_response, safe_cell, xlsx_response
+
+
+def test_formula_cells_are_neutralised():
+    assert safe_cell('=HYPERLINK("http://evil")') == '\'=HYPERLINK("http://evil")'
+    assert safe_cell("+48 600 000 000") == "'+48 600 000 000"
+    assert safe_cell("@SUM(A1)") == "'@SUM(A1)"
+    assert safe_cell("-1+1") == "'-1+1"
+    assert safe_cell("Złotokłos") == "Złotokłos"
+    assert safe_cell(42) == 42
+    assert safe_cell(None) == ""
+
+
+def test_csv_has_a_bom_and_polish_letters():
+    response = csv_response("x", ["Nazwa"], [["Żółć"], ["=1+1"]])
+    body = b"".join(response.streaming_content).decode("utf-8")
+    assert body.startswith("\ufeffNazwa")
+    assert "Żółć" in body
+    assert "'=1+1" in body
+
+
+def test_xlsx_keeps_types_and_escapes_formulas():
+    response = xlsx_response("x", ["Nazwa", "Data"], [["=cmd", date(2026, 1, 2)]])
+    sheet = load_workbook(BytesIO(response.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[1][0] == "'=cmd"
+    assert rows[1][1].date() == date(2026, 1, 2)
