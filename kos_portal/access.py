@@ -32,8 +32,24 @@ RULES: dict[str, frozenset[str]] = {
     "clubs.view_club": ALL_ROLES,
     "clubs.change_club": frozenset({Role.NATIONAL, Role.COORDINATOR, Role.LEADER}),
     "clubs.add_club": frozenset({Role.NATIONAL, Role.COORDINATOR}),
+    "clubs.change_status": frozenset({Role.NATIONAL, Role.COORDINATOR}),
+    # Leaders may remove a co-leader, or hand their club over to a successor.
+    "clubs.manage_leaders": frozenset({Role.NATIONAL, Role.COORDINATOR, Role.LEADER}),
     "clubs.view_partner": ALL_ROLES,
+    # A leader adds partners in their club's gmina and links them to their club.
+    "clubs.change_partner": frozenset({Role.NATIONAL, Role.COORDINATOR, Role.LEADER}),
+    "clubs.import_partners": frozenset({Role.NATIONAL, Role.COORDINATOR}),
+    "clubs.change_partnerlink": frozenset({Role.NATIONAL, Role.COORDINATOR, Role.LEADER}),
+    # Agreements (dates, documents) are for staff with access to the link's club.
+    "clubs.view_agreement": STAFF_ROLES,
     "clubs.invite": frozenset({Role.NATIONAL, Role.COORDINATOR, Role.LEADER}),
+    # Starter pack: national staff keep the library; club staff read their club's pack and
+    # its leaders (with coordinators and national staff) take it all as one zip.
+    "clubs.manage_starter_pack": frozenset({Role.NATIONAL}),
+    "clubs.view_starter_pack": frozenset(
+        {Role.NATIONAL, Role.COORDINATOR, Role.LEADER, Role.INSTRUCTOR}
+    ),
+    "clubs.download_starter_pack": frozenset({Role.NATIONAL, Role.COORDINATOR, Role.LEADER}),
     "members.view_member": PERSONAL_DATA_ROLES,
     "members.change_member": PERSONAL_DATA_ROLES,
     "kos_portal.view_national": frozenset({Role.NATIONAL}),

@@ -5,7 +5,8 @@ and carries `@pytest.mark.worker` and `@pytest.mark.django_db(transaction=True)`
 worker is another process, so it sees only rows that the test has committed.
 
 Needs PostgreSQL (DATABASE_URL) and Redis (CELERY_BROKER_URL). Without them the test is
-skipped, or fails under CI, where they must be there.
+skipped, or fails under CI, where they must be there. Every other test runs its tasks
+inline even when a broker is configured.
 """
 
 import contextlib
@@ -36,6 +37,15 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "celery_worker_process" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.worker)
+
+
+@pytest.fixture(autouse=True)
+def _tasks_inline_unless_a_worker_runs(request, settings):
+    # With a broker configured (CI), .delay() would publish to Redis and nothing would run
+    # it. Only tests that start a worker use the broker; the rest run tasks inline, as on a
+    # machine with no broker at all.
+    if "celery_worker_process" not in request.fixturenames:
+        settings.CELERY_TASK_ALWAYS_EAGER = True
 
 
 class WorkerProcess:

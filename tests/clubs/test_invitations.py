@@ -11,8 +11,8 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from clubs.services import invitations as services
 from clubs.models import Assignment, Invitation
+from clubs.services import invitations as services
 from kos_portal import access
 from kos_portal.models import User
 from kos_portal.roles import Role
