@@ -52,6 +52,12 @@ RULES: dict[str, frozenset[str]] = {
     "clubs.download_starter_pack": frozenset({Role.NATIONAL, Role.COORDINATOR, Role.LEADER}),
     "members.view_member": PERSONAL_DATA_ROLES,
     "members.change_member": PERSONAL_DATA_ROLES,
+    "members.register_member": frozenset({Role.NATIONAL, Role.COORDINATOR, Role.LEADER}),
+    "members.change_membership": frozenset({Role.NATIONAL, Role.COORDINATOR, Role.LEADER}),
+    "members.view_access_log": frozenset({Role.NATIONAL}),
+    "members.import_members": frozenset({Role.NATIONAL, Role.COORDINATOR, Role.LEADER}),
+    # Erasure is per person: the right on any one of the person's clubs is enough.
+    "members.erase_member": frozenset({Role.NATIONAL, Role.COORDINATOR, Role.LEADER}),
     "kos_portal.view_national": frozenset({Role.NATIONAL}),
 }
 

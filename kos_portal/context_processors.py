@@ -15,11 +15,17 @@ def navigation(request) -> dict:
     items = [(reverse("home"), _("Home"))]
     if scope.roles:
         items.append((reverse("clubs:club-list"), _("Clubs")))
+        items.append((reverse("clubs:partner-list"), _("Partners")))
     if scope.roles & access.INVITING_ROLES:
         items.append((reverse("clubs:invitation-list"), _("Invitations")))
+    if access.can(user, "clubs.manage_starter_pack"):
+        items.append((reverse("clubs:starter-document-list"), _("Starter pack")))
+    if access.can(user, "members.view_access_log"):
+        items.append((reverse("members:access-log"), _("Access log")))
     if scope.national:
         items.append((reverse("admin:index"), _("Administration")))
     roles = [label for value, label in Role.choices if value in scope.roles]
-    if hasattr(user, "member"):
+    if hasattr(user, "member"):  # one query; staff who are members see their own data too
         roles.append(_("Member"))
+        items.append((reverse("members:my-data"), _("My data")))
     return {"nav_items": items, "user_roles": roles}

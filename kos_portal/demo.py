@@ -13,6 +13,7 @@ from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
 from django.db import transaction
 
 from clubs.models import Assignment, Club, Municipality, Partner, PartnerLink
+from clubs.services.starter_pack import starter_pack_seed_demo
 from clubs.teryt import teryt_import
 from kos_portal.models import User
 from kos_portal.roles import Role
@@ -126,6 +127,7 @@ def demo_seed() -> list[tuple[DemoUser, bool]]:
         ):
             TOTP.activate(user, DEMO_TOTP_SECRET)
         result.append((demo, needs_totp))
+    starter_pack_seed_demo(created_by=User.objects.filter(email=DEMO_USERS[0].email).first())
     return result
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import dj_database_url
 import dj_email_url
+from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -158,6 +159,8 @@ MFA_TOTP_ISSUER = "KOS Portal"
 # Roles whose sessions count as privileged: they expire after this many idle seconds.
 PRIVILEGED_SESSION_IDLE_SECONDS = int(env("PRIVILEGED_SESSION_IDLE_SECONDS", "1800"))
 INVITATION_VALID_DAYS = int(env("INVITATION_VALID_DAYS", "7"))
+# People who left every club more than this many years ago are anonymised (RODO).
+MEMBER_RETENTION_YEARS = int(env("MEMBER_RETENTION_YEARS", "5"))
 
 LANGUAGE_CODE = "pl"
 LANGUAGES = [("pl", _("Polish")), ("en", _("English"))]
@@ -204,6 +207,14 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE["members-retention"] = {
+    "task": "members.tasks.members_retention_task",
+    "schedule": 24 * 60 * 60,  # daily
+}
+CELERY_BEAT_SCHEDULE["members-import-files-cleanup"] = {
+    "task": "members.tasks.roster_import_files_cleanup_task",
+    "schedule": 60 * 60,  # hourly: an uploaded roster lives at most 24 hours
+}
 
 # Cache: Redis when configured, because allauth's rate limits need a cache that all
 # gunicorn workers share. Otherwise a per-process memory cache is enough locally.
@@ -239,11 +250,15 @@ if not DEBUG:
     # /healthz is probed by load balancers over plain HTTP inside the network.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
+# django-ratelimit keys public forms by client IP. Behind a reverse proxy set this to the
+# header the proxy writes (e.g. HTTP_X_REAL_IP), or every visitor shares the proxy's limit.
+RATELIMIT_IP_META_KEY = env("RATELIMIT_IP_META_KEY")
+
 # Content-Security-Policy: only our own origin; scripts also need the per-request nonce.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
-        "script-src": ["'self'", "'nonce'"],
+        "script-src": ["'self'", NONCE],
         "style-src": ["'self'"],
         "img-src": ["'self'", "data:"],
         "font-src": ["'self'"],

@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -11,10 +10,9 @@ urlpatterns = [
     path("i18n/language/", views.language_set, name="language-set"),
     path("accounts/", include("allauth.urls")),
     path("clubs/", include("clubs.urls")),
+    path("members/", include("members.urls")),
     path("admin/", admin.site.urls),
 ]
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# MEDIA_ROOT is never served directly, not even in DEBUG: uploads (agreements, starter pack,
+# certificates) are downloaded only through views that check access.

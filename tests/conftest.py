@@ -2,9 +2,11 @@
 plus an outsider who leads a club in another gmina."""
 
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path as _Path  # TEMP until helpers land tests.worker/tests.browser
 
 import pytest
+from django.core.files.base import ContentFile
 
 from clubs.models import Invitation
 from kos_portal.roles import Role
@@ -37,7 +39,16 @@ def world(db) -> World:
     club = factories.ClubFactory(name="KOS Złotokłos", municipality=municipality)
     other_club = factories.ClubFactory(name="KOS Sieradz", municipality=other_municipality)
     partner = factories.PartnerFactory(name="OSP Złotokłos", municipality=municipality)
-    club.partner_links.create(partner=partner, role="siedziba")
+    partner_link = club.partner_links.create(
+        partner=partner,
+        role="siedziba",
+        agreement_type="cooperation",
+        agreement_signed_on=date(2025, 1, 15),
+        agreement_expires_on=date(2027, 1, 14),
+    )
+    partner_link.agreement_document.save(
+        "porozumienie.pdf", ContentFile(b"%PDF-1.4 agreement"), save=True
+    )
 
     leader = factories.leader_of(club, email="leader@kos.example")
     member = factories.member_of(club, email="member@kos.example")
@@ -53,23 +64,45 @@ def world(db) -> World:
     invitation = Invitation.objects.create(
         email="new.instructor@kos.example", role=Role.INSTRUCTOR, club=club, invited_by=leader
     )
+    starter_version = factories.StarterDocumentVersionFactory(
+        document__title="Statut klubu (wzór)", version="1.0"
+    )
     return World(
         club=club,
         other_club=other_club,
         municipality=municipality,
         other_municipality=other_municipality,
         users=users,
-        objects={"member": member, "invitation": invitation, "partner": partner},
+        objects={
+            "member": member,
+            "invitation": invitation,
+            "partner": partner,
+            "partner_link": partner_link,
+            "starter_document": starter_version.document,
+            "starter_version": starter_version,
+        },
         kwargs={
             "club_pk": club.pk,
+            "partner_pk": partner.pk,
+            "link_pk": partner_link.pk,
+            "municipality_pk": municipality.pk,
             "invitation_pk": invitation.pk,
             "token": invitation.token,
             "member_pk": member.pk,
+            "membership_pk": member.memberships.get(club=club).pk,
+            "document_pk": starter_version.document.pk,
+            "version_pk": starter_version.pk,
             # allauth's emailed links, with keys that match nothing
             "key": "no-such-key",
             "uidb36": "1",
         },
     )
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    """Uploaded files (starter pack, certificates) go to a temporary folder, never media/."""
+    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 @pytest.fixture(autouse=True)

@@ -144,3 +144,27 @@ def member_of(club, **kwargs) -> Member:
     member = MemberFactory(user=user, first_name=user.first_name, email=user.email)
     MembershipFactory(member=member, club=club)
     return member
+
+
+# --- Starter pack ---
+# A tiny but genuine-looking PDF: the upload checks look at the first bytes.
+PDF_BYTES = b"%PDF-1.4\n% KOS test document\n%%EOF\n"
+
+
+class StarterDocumentFactory(DjangoModelFactory):
+    class Meta:
+        model = "clubs.StarterDocument"
+
+    title = factory.Sequence(lambda n: f"Wzór dokumentu {n}")
+    kind = "statute"
+    language = "pl"
+    is_published = True
+
+
+class StarterDocumentVersionFactory(DjangoModelFactory):
+    class Meta:
+        model = "clubs.StarterDocumentVersion"
+
+    document = factory.SubFactory(StarterDocumentFactory)
+    version = factory.Sequence(lambda n: f"1.{n}")
+    file = factory.django.FileField(filename="wzor.pdf", data=PDF_BYTES)

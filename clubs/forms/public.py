@@ -1,0 +1,224 @@
+"""Input shapes for the public pages: the directory filter, the contact form and the
+"start a club" form. Whether a proposal may be made is decided by the service."""
+
+from __future__ import annotations
+
+import re
+
+import django_filters
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from clubs.forms.invitations import TerytMunicipalityField
+from clubs.models import Club, Municipality, Pillar, Powiat, Voivodeship, search_key
+
+PHONE_PATTERN = re.compile(r"^\+?[0-9 ()-]{6,20}$")
+HONEYPOT_HELP = _("Leave this field empty. It is here to catch automated spam.")
+
+
+class HoneypotMixin(forms.Form):
+    """A field people never see (kept off screen by CSS) and bots fill in.
+
+    A filled-in honeypot is not an error shown to the sender: the view answers as if all
+    went well and stores nothing, so a bot learns nothing.
+    """
+
+    website = forms.CharField(
+        label=_("Website"),
+        required=False,
+        help_text=HONEYPOT_HELP,
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
+
+    @property
+    def is_spam(self) -> bool:
+        return bool(self.cleaned_data.get("website"))
+
+
+class PublicClubFilter(django_filters.FilterSet):
+    """Directory filters; voivodeship, powiat and gmina are chosen by TERYT code."""
+
+    q = django_filters.CharFilter(label=_("Search by name or locality"), method="filter_q")
+    voivodeship = django_filters.ModelChoiceFilter(
+        label=_("Voivodeship"),
+        field_name="municipality__powiat__voivodeship",
+        to_field_name="code",
+        queryset=Voivodeship.objects.filter(is_current=True),
+        empty_label=_("All voivodeships"),
+    )
+    powiat = django_filters.ModelChoiceFilter(
+        label=_("Powiat"),
+        field_name="municipality__powiat",
+        to_field_name="code",
+        queryset=Powiat.objects.none(),
+        empty_label=_("All powiats"),
+    )
+    gmina = django_filters.ModelChoiceFilter(
+        label=_("Gmina"),
+        field_name="municipality",
+        to_field_name="code",
+        queryset=Municipality.objects.none(),
+        empty_label=_("All gminas"),
+    )
+    pillar = django_filters.ModelChoiceFilter(
+        label=_("Pillar"),
+        field_name="pillars",
+        to_field_name="code",
+        queryset=Pillar.objects.all(),
+        empty_label=_("All pillars"),
+    )
+
+    class Meta:
+        model = Club
+        fields: list[str] = []
+
+    def __init__(self, data=None, *args, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        data = data or {}
+        voivodeship = data.get("voivodeship") or ""
+        powiat = data.get("powiat") or ""
+        gmina = data.get("gmina") or ""
+        # 380 powiats and 2,479 gminas make useless selects: offer the ones inside the
+        # chosen area, and accept a code from a link (the gmina alone) as it is.
+        powiats = Powiat.objects.filter(is_current=True)
+        self.filters["powiat"].queryset = (
+            powiats.filter(voivodeship__code=voivodeship)
+            if voivodeship
+            else powiats.filter(code=powiat)
+        )
+        gminas = Municipality.objects.filter(is_current=True)
+        if powiat:
+            gminas = gminas.filter(powiat__code=powiat)
+        elif voivodeship:
+            gminas = gminas.filter(powiat__voivodeship__code=voivodeship)
+        else:
+            gminas = gminas.filter(code=gmina)
+        self.filters["gmina"].queryset = gminas
+
+    def filter_q(self, queryset, name, value):
+        key = search_key(value)
+        return queryset.filter(search_text__contains=key) if key else queryset
+
+
+class ContactForm(HoneypotMixin):
+    """A message to a club from its public page."""
+
+    sender_name = forms.CharField(label=_("Your name"), max_length=200)
+    sender_email = forms.EmailField(
+        label=_("Your email"),
+        help_text=_("The club replies to this address. It is not shown on the page."),
+    )
+    message = forms.CharField(
+        label=_("Message"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("At most 5,000 characters."),
+    )
+
+    field_order = ["sender_name", "sender_email", "message", "website"]
+
+
+class ClubProposalForm(HoneypotMixin):
+    """The public "start a club" form.
+
+    The gmina is given either as its TERYT code or through the voivodeship → powiat →
+    gmina selects; each select offers only what lies inside the one above it.
+    """
+
+    proposer_name = forms.CharField(label=_("Your name"), max_length=200)
+    proposer_email = forms.EmailField(label=_("Your email"))
+    proposer_phone = forms.CharField(
+        label=_("Your phone (optional)"),
+        max_length=32,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+    )
+    teryt_code = TerytMunicipalityField(
+        label=_("Gmina TERYT code"),
+        required=False,
+        queryset=Municipality.objects.filter(is_current=True),
+        help_text=_("If you know it: the 7-digit code, e.g. 1418042. Or choose below."),
+    )
+    voivodeship = forms.ModelChoiceField(
+        label=_("Voivodeship"),
+        required=False,
+        to_field_name="code",
+        queryset=Voivodeship.objects.filter(is_current=True),
+        empty_label=_("Choose a voivodeship"),
+    )
+    powiat = forms.ModelChoiceField(
+        label=_("Powiat"),
+        required=False,
+        to_field_name="code",
+        queryset=Powiat.objects.none(),
+        empty_label=_("Choose a powiat"),
+    )
+    municipality = forms.ModelChoiceField(
+        label=_("Gmina"),
+        required=False,
+        to_field_name="code",
+        queryset=Municipality.objects.none(),
+        empty_label=_("Choose a gmina"),
+    )
+    name = forms.CharField(label=_("Proposed club name"), max_length=200)
+    locality = forms.CharField(
+        label=_("Locality"),
+        max_length=100,
+        help_text=_("The town or village where the club would meet."),
+    )
+    pillars = forms.ModelMultipleChoiceField(
+        label=_("Pillars of interest"),
+        required=False,
+        queryset=Pillar.objects.all(),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    description = forms.CharField(
+        label=_("About the club"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("Who would take part, which partners you have in mind, what you need."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        source = self.data if self.is_bound else self.initial
+        voivodeship = source.get("voivodeship") or ""
+        powiat = source.get("powiat") or ""
+        if voivodeship:
+            self.fields["powiat"].queryset = Powiat.objects.filter(
+                is_current=True, voivodeship__code=voivodeship
+            )
+        if voivodeship and powiat:
+            self.fields["municipality"].queryset = Municipality.objects.filter(
+                is_current=True, powiat__code=powiat, powiat__voivodeship__code=voivodeship
+            )
+
+    def clean_proposer_phone(self) -> str:
+        phone = self.cleaned_data["proposer_phone"].strip()
+        if phone and not PHONE_PATTERN.match(phone):
+            raise forms.ValidationError(
+                _("Enter a phone number of digits, spaces and an optional leading +.")
+            )
+        return phone
+
+    def clean(self):
+        cleaned = super().clean()
+        typed = cleaned.get("teryt_code")
+        picked = cleaned.get("municipality")
+        if self.has_error("teryt_code") or self.has_error("municipality"):
+            return cleaned
+        if typed and picked and typed != picked:
+            self.add_error(
+                "teryt_code",
+                _("The TERYT code and the gmina chosen below differ. Use one of them."),
+            )
+        elif not typed and not picked:
+            self.add_error(
+                "municipality",
+                _(
+                    "Choose the gmina: type its TERYT code or pick the voivodeship, "
+                    "powiat and gmina."
+                ),
+            )
+        cleaned["gmina"] = typed or picked
+        return cleaned

@@ -1,0 +1,66 @@
+"""Background work for the members app."""
+
+from smtplib import SMTPException
+
+from celery import shared_task
+from django.core.cache import cache
+
+from members.models import Membership, MembershipStatusChange
+from members.services.memberships import application_result_email_send
+
+SENT_KEY = "members:application-result-sent:{}"
+SENT_KEY_TTL = 30 * 24 * 3600
+
+
+@shared_task(
+    autoretry_for=(OSError, SMTPException),
+    retry_backoff=True,
+    max_retries=5,
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
+def application_result_send_task(status_change_id: int) -> None:
+    """Email an applicant the decision on their application.
+
+    Quietly does nothing if the decision is gone, was overtaken by a later change (the
+    applicant would get stale news), or was already emailed.
+    """
+    change = (
+        MembershipStatusChange.objects.select_related("membership__member", "membership__club")
+        .filter(pk=status_change_id, from_status=Membership.Status.APPLICANT)
+        .first()
+    )
+    if change is None or change.membership.status != change.to_status:
+        return
+    key = SENT_KEY.format(status_change_id)
+    # The key is taken before sending so that a redelivered task sends nothing; a failed
+    # send gives it back, so the retry can send.
+    if not cache.add(key, True, SENT_KEY_TTL):
+        return
+    try:
+        application_result_email_send(change=change)
+    except BaseException:
+        cache.delete(key)
+        raise
+
+
+# --- Retention and roster-import files (RODO) ---
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def members_retention_task() -> int:
+    """Anonymise people who left every club more than MEMBER_RETENTION_YEARS ago (daily).
+
+    Safe to run twice or to stop halfway: anonymised people are no longer candidates.
+    """
+    from members.services.erasure import members_retention_anonymise
+
+    return members_retention_anonymise()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def roster_import_files_cleanup_task() -> int:
+    """Delete uploaded roster files older than a day (an import left unfinished)."""
+    from members.services.roster_import import roster_upload_cleanup
+
+    return roster_upload_cleanup()

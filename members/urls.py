@@ -1,0 +1,45 @@
+from django.urls import path
+
+from members.views import roster, roster_import, self_service
+
+app_name = "members"
+
+# --- Roster: registration, list, detail, statuses, applications ---
+urlpatterns = [
+    path("club/<int:club_pk>/", roster.roster, name="roster"),
+    path("club/<int:club_pk>/export/", roster.roster_export, name="roster-export"),
+    path("club/<int:club_pk>/new/", roster.member_create, name="member-create"),
+    path("<int:member_pk>/", roster.member_detail, name="member-detail"),
+    path("<int:member_pk>/edit/", roster.member_edit, name="member-edit"),
+    path("<int:member_pk>/consents/", roster.consent_record, name="consent-record"),
+    path(
+        "memberships/<int:membership_pk>/status/",
+        roster.membership_status,
+        name="membership-status",
+    ),
+    path("applications/", roster.application_list, name="application-list"),
+    path(
+        "applications/<int:membership_pk>/decide/",
+        roster.application_decide,
+        name="application-decide",
+    ),
+    path("access-log/", roster.access_log, name="access-log"),
+    path("apply/<int:club_pk>/", roster.club_apply, name="club-apply"),
+]
+
+# --- Roster import ---
+urlpatterns += [
+    path(
+        "club/<int:club_pk>/import/", roster_import.roster_import_view, name="roster-import"
+    ),
+]
+
+# --- Member's own view, data export, erasure, access log ---
+urlpatterns += [
+    path("me/", self_service.my_data, name="my-data"),
+    path("me/consents/withdraw/", self_service.my_consent_withdraw, name="my-consent-withdraw"),
+    path("me/data.json", self_service.my_data_json, name="my-data-json"),
+    path("me/data.html", self_service.my_data_html, name="my-data-html"),
+    path("me/data.pdf", self_service.my_data_pdf, name="my-data-pdf"),
+    path("<int:member_pk>/erase/", self_service.member_erase_view, name="member-erase"),
+]
