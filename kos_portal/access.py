@@ -239,14 +239,22 @@ def scope_members(queryset: QuerySet, user) -> QuerySet:
     from members.models import Membership
 
     scope = user_scope(user)
-    own = Q(user=user)
+    visible = Q(user=user)
     if scope.is_national_for(PERSONAL_DATA_ROLES):
         return queryset
-    condition = _club_condition(scope, PERSONAL_DATA_ROLES, "club__")
-    if not scope.roles & PERSONAL_DATA_ROLES:
-        return queryset.filter(own)
-    in_clubs = Exists(Membership.objects.filter(condition, member=OuterRef("pk")))
-    return queryset.filter(in_clubs | own)
+    if scope.roles & PERSONAL_DATA_ROLES:
+        condition = _club_condition(scope, PERSONAL_DATA_ROLES, "club__")
+        visible |= Exists(Membership.objects.filter(condition, member=OuterRef("pk")))
+    if Role.INSTRUCTOR in scope.roles:
+        for extension in INSTRUCTOR_MEMBER_VISIBILITY:
+            visible |= extension(user)
+    return queryset.filter(visible)
+
+
+# Higher apps widen what instructors see without this module importing them: training
+# registers "people enrolled in the sessions this user teaches" here (TrainingConfig.ready).
+# Each entry takes the user and returns a Q on Member.
+INSTRUCTOR_MEMBER_VISIBILITY: list = []
 
 
 def scope_invitations(queryset: QuerySet, user) -> QuerySet:
@@ -366,3 +374,59 @@ def mfa_missing(user) -> bool:
         cached = not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
         user._kos_mfa_missing = cached
     return cached
+
+
+# --- Training --------------------------------------------------------------------------
+
+
+def scope_sessions(queryset: QuerySet, user) -> QuerySet:
+    """Training sessions: by club for national staff, coordinators and leaders; the
+    sessions they teach for instructors; the sessions they are enrolled in for members."""
+    if user is None or not user.is_authenticated:
+        return queryset.none()
+    scope = user_scope(user)
+    if scope.is_national_for(STAFF_ROLES):
+        return queryset
+    model = queryset.model
+    # Subqueries rather than joins: OR-ing two many-valued joins would duplicate rows.
+    visible = Q(pk__in=model.objects.filter(enrolments__member__user=user).values("pk"))
+    if scope.roles & STAFF_ROLES:
+        visible |= _club_condition(scope, STAFF_ROLES, "club__")
+    if Role.INSTRUCTOR in scope.roles:
+        visible |= Q(pk__in=model.objects.filter(instructors__user=user).values("pk"))
+    return queryset.filter(visible)
+
+
+def scope_enrolments(queryset: QuerySet, user) -> QuerySet:
+    """Enrolments in the sessions the user sees as staff or instructor, and their own."""
+    if user is None or not user.is_authenticated:
+        return queryset.none()
+    scope = user_scope(user)
+    if scope.is_national_for(STAFF_ROLES):
+        return queryset
+    model = queryset.model
+    visible = Q(member__user=user)
+    if scope.roles & STAFF_ROLES:
+        visible |= _club_condition(scope, STAFF_ROLES, "club__")
+    if Role.INSTRUCTOR in scope.roles:
+        visible |= Q(pk__in=model.objects.filter(session__instructors__user=user).values("pk"))
+    return queryset.filter(visible)
+
+
+def scope_instructors(queryset: QuerySet, user) -> QuerySet:
+    """Instructor profiles: all for national staff; those assigned to clubs in a
+    coordinator's or leader's scope; an instructor's own."""
+    if user is None or not user.is_authenticated:
+        return queryset.none()
+    scope = user_scope(user)
+    if scope.is_national_for(STAFF_ROLES):
+        return queryset
+    from clubs.models import Assignment
+
+    visible = Q(user=user)
+    if scope.roles & STAFF_ROLES:
+        in_clubs = Assignment.objects.active().filter(
+            _club_condition(scope, STAFF_ROLES, "club__"), role=Role.INSTRUCTOR
+        )
+        visible |= Q(user_id__in=in_clubs.values("user_id"))
+    return queryset.filter(visible)

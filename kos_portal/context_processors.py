@@ -20,6 +20,9 @@ def navigation(request) -> dict:
         items.append((reverse("clubs:invitation-list"), _("Invitations")))
     if access.can(user, "clubs.manage_starter_pack"):
         items.append((reverse("clubs:starter-document-list"), _("Starter pack")))
+    # Answered from the cached scope: no query.
+    if access.can(user, "members.change_membership"):
+        items.append((reverse("members:application-list"), _("Applications")))
     if access.can(user, "members.view_access_log"):
         items.append((reverse("members:access-log"), _("Access log")))
     if scope.national:

@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("clubs/", include("clubs.urls")),
     path("members/", include("members.urls")),
+    path("training/", include("training.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -97,6 +97,13 @@ class Member(models.Model):
         ]
 
     def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The name to show; erased people have none, so they get a label instead."""
+        if self.is_anonymised:
+            return str(_("(anonymised)"))
         return f"{self.first_name} {self.last_name}"
 
     def save(self, *args, **kwargs):

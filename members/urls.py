@@ -29,9 +29,7 @@ urlpatterns = [
 
 # --- Roster import ---
 urlpatterns += [
-    path(
-        "club/<int:club_pk>/import/", roster_import.roster_import_view, name="roster-import"
-    ),
+    path("club/<int:club_pk>/import/", roster_import.roster_import_view, name="roster-import"),
 ]
 
 # --- Member's own view, data export, erasure, access log ---

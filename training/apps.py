@@ -5,3 +5,18 @@ from django.utils.translation import gettext_lazy as _
 class TrainingConfig(AppConfig):
     name = "training"
     verbose_name = _("Training")
+
+    def ready(self) -> None:
+        from django.db.models import Exists, OuterRef
+
+        from kos_portal import access
+        from training.models import Enrolment
+
+        def enrolled_in_sessions_they_teach(user):
+            """Instructors see the people enrolled in the sessions they teach."""
+            return Exists(
+                Enrolment.objects.filter(member=OuterRef("pk"), session__instructors__user=user)
+            )
+
+        if enrolled_in_sessions_they_teach not in access.INSTRUCTOR_MEMBER_VISIBILITY:
+            access.INSTRUCTOR_MEMBER_VISIBILITY.append(enrolled_in_sessions_they_teach)

@@ -62,7 +62,8 @@ def member_erase(*, member: Member, erased_by, reason: str) -> Member:
     reason = " ".join((reason or "").split())
     if not reason:
         raise ValidationError(_("Give the reason for the erasure (e.g. the date of the request)."))
-    member = Member.objects.select_for_update().select_related("user").get(pk=member.pk)
+    # of=("self",): PostgreSQL refuses FOR UPDATE on the nullable side of the user join.
+    member = Member.objects.select_for_update(of=("self",)).select_related("user").get(pk=member.pk)
     if member.is_anonymised:
         return member
     user = member.user

@@ -119,25 +119,30 @@ def roster_export(request, club_pk: int):
         _("Joined on"),
         _("Left on"),
     ]
-    body = (
-        [
-            m.member.last_name,
-            m.member.first_name,
-            m.member.birth_date,
-            m.member.email,
-            m.member.phone,
-            m.member.municipality.name if m.member.municipality else "",
-            m.member.emergency_contact_name,
-            m.member.emergency_contact_phone,
-            ", ".join(skill.name for skill in m.member.skills.all()),
-            m.get_status_display(),
-            m.joined_on,
-            m.left_on,
-        ]
-        for m in rows
-    )
+    body = (_export_row(m) for m in rows)
     filename = f"members-{club.pk}-{timezone.localdate().isoformat()}"
     return export_response(fmt, filename, header, body)
+
+
+def _export_row(membership: Membership) -> list:
+    member = membership.member
+    # An erased person keeps their row (totals must not change) but shows only the label,
+    # whatever might be left in the contact columns.
+    anonymised = member.is_anonymised
+    return [
+        member.display_name if anonymised else member.last_name,
+        "" if anonymised else member.first_name,
+        member.birth_date,
+        "" if anonymised else member.email,
+        "" if anonymised else member.phone,
+        member.municipality.name if member.municipality else "",
+        "" if anonymised else member.emergency_contact_name,
+        "" if anonymised else member.emergency_contact_phone,
+        ", ".join(skill.name for skill in member.skills.all()),
+        membership.get_status_display(),
+        membership.joined_on,
+        membership.left_on,
+    ]
 
 
 # --- Registration ----------------------------------------------------------------------
@@ -253,6 +258,7 @@ def member_detail(request, member_pk: int):
         "age": age.age_on(member.birth_date) if member.birth_date else None,
         "skills": list(member.skills.all()),
         "can_edit": sel.member_may(request.user, "members.change_member", memberships),
+        "erase_club": sel.member_erase_club(request.user, memberships),
     }
     return render(request, "members/member_detail.html", context)
 
