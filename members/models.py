@@ -99,13 +99,6 @@ class Member(models.Model):
     def __str__(self) -> str:
         return self.display_name
 
-    @property
-    def display_name(self) -> str:
-        """The name to show; erased people have none, so they get a label instead."""
-        if self.is_anonymised:
-            return str(_("(anonymised)"))
-        return f"{self.first_name} {self.last_name}"
-
     def save(self, *args, **kwargs):
         if self.birth_date:
             self.birth_year = self.birth_date.year
@@ -118,6 +111,13 @@ class Member(models.Model):
     @property
     def is_anonymised(self) -> bool:
         return self.anonymised_at is not None
+
+    @property
+    def display_name(self) -> str:
+        """The name to show; erased people have none, so they get a label instead."""
+        if self.is_anonymised:
+            return str(_("(anonymised)"))
+        return f"{self.first_name} {self.last_name}"
 
 
 class MembershipQuerySet(models.QuerySet):

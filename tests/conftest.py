@@ -67,6 +67,12 @@ def world(db) -> World:
     starter_version = factories.StarterDocumentVersionFactory(
         document__title="Statut klubu (wzór)", version="1.0"
     )
+    instructor_profile = factories.InstructorProfileFactory(user=users["instructor"])
+    qualification = factories.InstructorQualificationFactory(instructor=instructor_profile)
+    session = factories.session_with_meeting(
+        club=club, instructor=instructor_profile, course__code="KPP-WORLD"
+    )
+    enrolment = factories.EnrolmentFactory(session=session, member=member)
     return World(
         club=club,
         other_club=other_club,
@@ -80,6 +86,11 @@ def world(db) -> World:
             "partner_link": partner_link,
             "starter_document": starter_version.document,
             "starter_version": starter_version,
+            "course": session.course,
+            "instructor_profile": instructor_profile,
+            "qualification": qualification,
+            "session": session,
+            "enrolment": enrolment,
         },
         kwargs={
             "club_pk": club.pk,
@@ -92,6 +103,12 @@ def world(db) -> World:
             "membership_pk": member.memberships.get(club=club).pk,
             "document_pk": starter_version.document.pk,
             "version_pk": starter_version.pk,
+            "course_pk": session.course.pk,
+            "instructor_pk": instructor_profile.pk,
+            "qualification_pk": qualification.pk,
+            "session_pk": session.pk,
+            "meeting_pk": session.meetings.get().pk,
+            "enrolment_pk": enrolment.pk,
             # allauth's emailed links, with keys that match nothing
             "key": "no-such-key",
             "uidb36": "1",

@@ -1,7 +1,10 @@
 """factory_boy factories for the whole suite."""
 
+from datetime import date, timedelta
+
 import factory
 from allauth.account.models import EmailAddress
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from clubs.models import Assignment, Club, Municipality, Partner, Powiat, Voivodeship
@@ -168,3 +171,88 @@ class StarterDocumentVersionFactory(DjangoModelFactory):
     document = factory.SubFactory(StarterDocumentFactory)
     version = factory.Sequence(lambda n: f"1.{n}")
     file = factory.django.FileField(filename="wzor.pdf", data=PDF_BYTES)
+
+
+# --- Training ---------------------------------------------------------------------------
+
+
+def _pillar(code: str = "first-aid"):
+    from clubs.models import Pillar
+
+    return Pillar.objects.get(code=code)
+
+
+class CourseFactory(DjangoModelFactory):
+    class Meta:
+        model = "training.Course"
+        skip_postgeneration_save = True
+
+    code = factory.Sequence(lambda n: f"KURS-{n:03d}")
+    title = factory.Sequence(lambda n: f"Kurs pierwszej pomocy {n}")
+    title_en = factory.Sequence(lambda n: f"First aid course {n}")
+    pillar = factory.LazyFunction(_pillar)
+    hours = 8
+    validity_months = 36
+
+
+class InstructorProfileFactory(DjangoModelFactory):
+    class Meta:
+        model = "training.InstructorProfile"
+
+    user = factory.SubFactory(UserFactory)
+
+
+class InstructorQualificationFactory(DjangoModelFactory):
+    """A verified qualification for a pillar, valid for years."""
+
+    class Meta:
+        model = "training.InstructorQualification"
+
+    instructor = factory.SubFactory(InstructorProfileFactory)
+    pillar = factory.LazyFunction(_pillar)
+    issuer = "Polski Czerwony Krzyż"
+    number = factory.Sequence(lambda n: f"PCK/{n}")
+    valid_until = factory.LazyFunction(lambda: date.today() + timedelta(days=3 * 365))
+    verified_at = factory.LazyFunction(timezone.now)
+
+
+class SessionFactory(DjangoModelFactory):
+    """A planned session with one meeting a week from now (see `session_with_meeting`)."""
+
+    class Meta:
+        model = "training.Session"
+
+    club = factory.SubFactory(ClubFactory)
+    course = factory.SubFactory(CourseFactory)
+    capacity = 12
+    venue = "Remiza OSP"
+
+
+def session_with_meeting(*, instructor=None, starts_in_days: int = 7, hours: int = 3, **kwargs):
+    """A session with one meeting and, optionally, an instructor profile."""
+    from training.models import Meeting
+
+    session = SessionFactory(**kwargs)
+    starts = timezone.now().replace(minute=0, second=0, microsecond=0) + timedelta(
+        days=starts_in_days
+    )
+    Meeting.objects.create(
+        session=session,
+        club=session.club,
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=hours),
+    )
+    session.starts_at, session.ends_at = starts, starts + timedelta(hours=hours)
+    session.save(update_fields=["starts_at", "ends_at"])
+    if instructor is not None:
+        session.instructors.add(instructor)
+    return session
+
+
+class EnrolmentFactory(DjangoModelFactory):
+    class Meta:
+        model = "training.Enrolment"
+
+    session = factory.SubFactory(SessionFactory)
+    club = factory.LazyAttribute(lambda o: o.session.club)
+    member = factory.SubFactory(MemberFactory)

@@ -81,9 +81,33 @@ def test_members_personal_data_is_scoped_to_the_club(world):
     assert visible["coordinator"] == {member.pk}
     assert visible["leader"] == {member.pk}
     assert visible["outsider"] == {stranger.pk}
-    # instructors see only people enrolled in their sessions (training issue): none yet
-    assert visible["instructor"] == set()
+    # instructors see only the people enrolled in the sessions they teach
+    assert visible["instructor"] == {member.pk}
     assert visible["member"] == {member.pk}  # themselves
+
+
+def test_instructors_see_only_people_enrolled_in_their_own_sessions(world):
+    instructor = world.users["instructor"]
+    classmate = factories.MembershipFactory(club=world.club).member
+    other_session = factories.session_with_meeting(club=world.club)  # someone else teaches
+    factories.EnrolmentFactory(session=other_session, member=classmate)
+    visible = set(Member.objects.visible_to(instructor).values_list("pk", flat=True))
+    assert visible == {world.objects["member"].pk}
+    other_session.instructors.add(world.objects["instructor_profile"])
+    access.forget_scope(instructor)
+    visible = set(Member.objects.visible_to(instructor).values_list("pk", flat=True))
+    assert visible == {world.objects["member"].pk, classmate.pk}
+
+
+def test_an_instructor_sees_only_the_sessions_they_teach(world):
+    from training.models import Session
+
+    mine = world.objects["session"]
+    theirs = factories.session_with_meeting(club=world.club)
+    assert set(Session.objects.visible_to(world.users["instructor"])) == {mine}
+    assert set(Session.objects.visible_to(world.users["leader"])) == {mine, theirs}
+    assert set(Session.objects.visible_to(world.users["member"])) == {mine}  # enrolled
+    assert not Session.objects.visible_to(world.users["outsider"]).exists()
 
 
 def test_a_member_of_two_clubs_is_visible_to_both_leaders_once(world):

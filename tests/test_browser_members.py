@@ -12,7 +12,7 @@ from django.core import mail
 from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from members.consent_texts import CONSENT_TEXTS
 from members.models import Consent, ConsentMethod, ConsentPurpose, Member, Membership
@@ -23,8 +23,10 @@ from tests.members.helpers import born_years_ago
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-MEMBERSHIP_TEXT = str(CONSENT_TEXTS[ConsentPurpose.MEMBERSHIP_DATA].text)
-EMAIL_NEWS_TEXT = str(CONSENT_TEXTS[ConsentPurpose.EMAIL_NEWS].text)
+# The pages are in English (the users' language, or Accept-Language for the public).
+with translation.override("en"):
+    MEMBERSHIP_TEXT = str(CONSENT_TEXTS[ConsentPurpose.MEMBERSHIP_DATA].text)
+    EMAIL_NEWS_TEXT = str(CONSENT_TEXTS[ConsentPurpose.EMAIL_NEWS].text)
 
 
 def sign_in_as(page, live_server, user) -> None:
@@ -106,13 +108,19 @@ def test_leader_registers_an_adult_and_a_minor_who_becomes_active_with_the_guard
     assert page.get_by_text("Jan Wiśniewski is now a member of the club.").is_visible()
     assert_accessible(page)
     click_and_wait(
-        page, page.get_by_role("region", name="Memberships").get_by_role("link", name=club.name)
+        page,
+        page.get_by_role("region", name="Memberships").get_by_role(
+            "link", name=club.name, exact=True
+        ),
     )
     roster = page.get_by_role("region", name=re.compile("person|people"))
     assert roster.get_by_role("link", name="Wiśniewski Jan").is_visible()
-    assert roster.locator("tbody tr").filter(has_text="Wiśniewski").locator(
-        ".status-active"
-    ).is_visible()
+    assert (
+        roster.locator("tbody tr")
+        .filter(has_text="Wiśniewski")
+        .locator(".status-active")
+        .is_visible()
+    )
 
     # A 15-year-old without a guardian's consent: an applicant, and the leader is told why.
     click_and_wait(page, page.get_by_role("link", name="Register a member"))
@@ -134,8 +142,8 @@ def test_leader_registers_an_adult_and_a_minor_who_becomes_active_with_the_guard
 
     click_and_wait(page, page.get_by_role("link", name="Record or withdraw a consent"))
     assert_accessible(page)
-    page.get_by_label("Consent", exact=True).select_option("guardian")
-    page.get_by_label("Record", exact=True).select_option("1")
+    page.get_by_role("combobox", name="Consent").select_option("guardian")
+    page.get_by_role("combobox", name="Record").select_option("1")
     page.get_by_label("Guardian's name").fill("Anna Wiśniewska")
     page.get_by_label("Guardian's phone or email").fill("+48 600 100 200")
     page.get_by_label("Date of the guardian's consent").fill(timezone.localdate().isoformat())
@@ -202,12 +210,8 @@ def test_citizen_applies_on_the_public_page_and_the_leader_approves(
 # --- (c) a member's own data -------------------------------------------------------------
 
 
-def test_member_downloads_their_data_and_withdraws_the_email_news_consent(
-    page, live_server, club
-):
-    zofia = factories.member_of(
-        club, email="zofia@example.pl", first_name="Zofia", language="en"
-    )
+def test_member_downloads_their_data_and_withdraws_the_email_news_consent(page, live_server, club):
+    zofia = factories.member_of(club, email="zofia@example.pl", first_name="Zofia", language="en")
     Member.objects.filter(pk=zofia.pk).update(last_name="Żółkiewska")
     consent_record(
         member=zofia,
@@ -342,7 +346,10 @@ def test_coordinator_erases_a_member_and_the_roster_shows_anonymised(
     assert_accessible(page)
 
     click_and_wait(
-        page, page.get_by_role("region", name="Memberships").get_by_role("link", name=club.name)
+        page,
+        page.get_by_role("region", name="Memberships").get_by_role(
+            "link", name=club.name, exact=True
+        ),
     )
     assert page.get_by_role("link", name="(anonymised)").is_visible()
     assert "Żółkiewska" not in page.locator("main").inner_text()
