@@ -59,6 +59,8 @@ RULES: dict[str, frozenset[str]] = {
     # Erasure is per person: the right on any one of the person's clubs is enough.
     "members.erase_member": frozenset({Role.NATIONAL, Role.COORDINATOR, Role.LEADER}),
     "kos_portal.view_national": frozenset({Role.NATIONAL}),
+    # Instructors of the session (others never see it), club leaders and national staff.
+    "training.record_attendance": frozenset({Role.NATIONAL, Role.LEADER, Role.INSTRUCTOR}),
 }
 
 

@@ -133,9 +133,7 @@ def member_erase_club(user, memberships: list[Membership]) -> Club | None:
     """A club among the person's (visible) memberships in which the user may erase them,
     or None. The rule is services.erasure.member_erase_allowed's, "one of the person's
     clubs is enough", applied to the memberships the page already loaded: no query."""
-    return next(
-        (m.club for m in memberships if access.can(user, "members.erase_member", m)), None
-    )
+    return next((m.club for m in memberships if access.can(user, "members.erase_member", m)), None)
 
 
 def member_consents(member: Member) -> list[Consent]:

@@ -88,6 +88,17 @@ def test_club_list_passes_axe(page, live_server, leader, club):
     assert_accessible(page)
 
 
+def test_a_club_in_the_list_opens_its_own_page(page, live_server, leader, club):
+    """The list's table is an htmx region; a club link must still load a whole page."""
+    sign_in(page, live_server, leader.email)
+    page.goto(f"{live_server.url}/clubs/")
+    page.locator("#club-table").get_by_role("link", name=club.name).click()
+    page.wait_for_url(f"{live_server.url}{club.get_absolute_url()}")
+
+    assert page.locator("header.site-header").count() == 1  # not a page inside a page
+    assert page.get_by_role("heading", level=1, name=club.name).is_visible()
+
+
 def test_club_list_passes_axe_on_a_phone(page, live_server, leader, club):
     page.set_viewport_size({"width": 390, "height": 844})
     sign_in(page, live_server, leader.email)

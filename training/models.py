@@ -263,6 +263,8 @@ class Session(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(_("results recorded at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    cancellation_reason = models.CharField(_("reason for cancelling"), max_length=500, blank=True)
 
     objects = SessionQuerySet.as_manager()
 
@@ -347,6 +349,12 @@ class Enrolment(models.Model):
         related_name="+",
     )
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    # Set when the person moved up from the waiting list; the email is sent once, and
+    # `promotion_emailed_at` records that it was (the task is safe to run twice).
+    promoted_at = models.DateTimeField(
+        _("moved up from the waiting list at"), null=True, blank=True
+    )
+    promotion_emailed_at = models.DateTimeField(null=True, blank=True, editable=False)
     result = models.CharField(
         _("result"), max_length=16, choices=Result.choices, default=Result.PENDING
     )

@@ -12,4 +12,17 @@ urlpatterns += []
 urlpatterns += []
 
 # --- Attendance, results, training history ---
-urlpatterns += []
+from training.views import results as results_views  # noqa: E402
+
+urlpatterns += [
+    path(
+        "sessions/<int:session_pk>/results/",
+        results_views.session_results,
+        name="session-results",
+    ),
+    path(
+        "members/<int:member_pk>/history/",
+        results_views.member_history,
+        name="member-history",
+    ),
+]
