@@ -69,6 +69,7 @@ def world(db) -> World:
     )
     instructor_profile = factories.InstructorProfileFactory(user=users["instructor"])
     qualification = factories.InstructorQualificationFactory(instructor=instructor_profile)
+    qualification.document.save("kpp.pdf", ContentFile(factories.PDF_BYTES), save=True)
     session = factories.session_with_meeting(
         club=club, instructor=instructor_profile, course__code="KPP-WORLD"
     )
@@ -109,6 +110,7 @@ def world(db) -> World:
             "session_pk": session.pk,
             "meeting_pk": session.meetings.get().pk,
             "enrolment_pk": enrolment.pk,
+            "ical_token": instructor_profile.ical_token,
             # allauth's emailed links, with keys that match nothing
             "key": "no-such-key",
             "uidb36": "1",
@@ -126,3 +128,10 @@ def _media_in_tmp(settings, tmp_path):
 def _fast_password_hashing(settings):
     """Hashing with PBKDF2 would dominate the suite's run time."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _english_unless_a_test_asks_for_polish(settings):
+    """Tests assert the English source strings. Polish, the real default, is checked by
+    tests that set LANGUAGE_CODE = "pl" themselves (test_translations, the browser tests)."""
+    settings.LANGUAGE_CODE = "en"

@@ -71,6 +71,7 @@ class UserFactory(DjangoModelFactory):
         skip_postgeneration_save = True
 
     email = factory.Sequence(lambda n: f"user{n}@kos.example")
+    language = "en"  # the suite asserts English source strings (see conftest)
     first_name = "Jan"
     last_name = "Kowalski"
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)

@@ -131,6 +131,7 @@ def compiled_catalog(tmp_path, settings, catalog):
     mo_dir.mkdir(parents=True)
     catalog.save_as_mofile(str(mo_dir / "django.mo"))
     settings.LOCALE_PATHS = [tmp_path / "locale"]
+    settings.LANGUAGE_CODE = "pl"  # the real default; the suite otherwise runs in English
 
 
 @pytest.mark.django_db

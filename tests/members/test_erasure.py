@@ -228,15 +228,17 @@ def test_the_outsider_may_erase_someone_who_is_also_in_their_club(client, world,
 
 
 def test_an_instructor_who_sees_the_person_gets_403(client, world, zofia):
-    # Instructors see only themselves for now (the training issue adds their session's
-    # people); whoever they can see, they may not erase.
+    # Instructors see themselves and the people enrolled in the sessions they teach
+    # (zofia is in one); whoever they can see, they may not erase. Others stay hidden.
     instructor = world.users["instructor"]
     own = factories.MemberFactory(user=instructor)
     factories.MembershipFactory(member=own, club=world.club)
+    unseen = factories.MembershipFactory(club=world.club).member
     client.force_login(instructor)
     assert client.get(erase_url(own)).status_code == 403
     assert client.post(erase_url(own), {"reason": "request"}).status_code == 403
-    assert client.post(erase_url(zofia), {"reason": "request"}).status_code == 404
+    assert client.post(erase_url(zofia), {"reason": "request"}).status_code == 403
+    assert client.post(erase_url(unseen), {"reason": "request"}).status_code == 404
     assert not Member.objects.filter(anonymised_at__isnull=False).exists()
 
 

@@ -111,7 +111,9 @@ def test_the_json_export_holds_my_data_and_nothing_of_others(
     assert history["status_history"][0]["to_status"] == "active"
     assert {c["purpose"] for c in data["consents"]} == {"membership_data", "images"}
     assert data["guardian_consents"] == []
-    assert data["trainings"] == [] and data["certificates"] == []
+    # the world enrols the member in one session (training registers this section)
+    assert [t["course_code"] for t in data["trainings"]] == ["KPP-WORLD"]
+    assert data["certificates"] == []
     text = response.content.decode()
     for foreign in ("Obca", "obca@x.pl", "Opiekun", world.users["leader"].email):
         assert foreign not in text
