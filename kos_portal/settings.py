@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "members",
     "training",
     "certificates",
+    "resilience",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -253,6 +254,14 @@ if not DEBUG:
 # django-ratelimit keys public forms by client IP. Behind a reverse proxy set this to the
 # header the proxy writes (e.g. HTTP_X_REAL_IP), or every visitor shares the proxy's limit.
 RATELIMIT_IP_META_KEY = env("RATELIMIT_IP_META_KEY")
+
+# Ed25519 key that signs the certificates' JSON credentials (PKCS#8 PEM), from the
+# environment or from a file (a mounted secret). Unset on a dev machine: certificates/keys.py
+# derives a development key from the dev SECRET_KEY. Unset in production: the credential
+# and key endpoints answer 503 and log why; the rest of the site works. See
+# docs/verification.md.
+CERTIFICATE_SIGNING_KEY = env("CERTIFICATE_SIGNING_KEY")
+CERTIFICATE_SIGNING_KEY_FILE = env("CERTIFICATE_SIGNING_KEY_FILE")
 
 # Content-Security-Policy: only our own origin; scripts also need the per-request nonce.
 CONTENT_SECURITY_POLICY = {

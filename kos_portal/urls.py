@@ -12,6 +12,7 @@ urlpatterns = [
     path("clubs/", include("clubs.urls")),
     path("members/", include("members.urls")),
     path("training/", include("training.urls")),
+    path("resilience/", include("resilience.urls")),
     # Certificates live under certificates/…, their public check under verify/<code>.
     path("", include("certificates.urls")),
     path("admin/", admin.site.urls),
