@@ -5,3 +5,16 @@ from django.utils.translation import gettext_lazy as _
 class CertificatesConfig(AppConfig):
     name = "certificates"
     verbose_name = _("Certificates")
+
+    def ready(self) -> None:
+        # Training sits on a lower floor and never imports certificates: it announces a
+        # pass with a signal, and certificates listen.
+        from certificates.services.issuing import certificate_issue_on_pass
+        from training.signals import course_passed
+
+        course_passed.connect(certificate_issue_on_pass, dispatch_uid="certificates-issue-on-pass")
+
+        # The member's own-data export and erasure (members never imports certificates).
+        from certificates.services.management import register_member_hooks
+
+        register_member_hooks()

@@ -59,8 +59,45 @@ RULES: dict[str, frozenset[str]] = {
     # Erasure is per person: the right on any one of the person's clubs is enough.
     "members.erase_member": frozenset({Role.NATIONAL, Role.COORDINATOR, Role.LEADER}),
     "kos_portal.view_national": frozenset({Role.NATIONAL}),
+    # Training catalogue and instructors. Instructor profiles have no club of their own:
+    # training.services.instructors.instructor_action_allowed asks these per club the
+    # instructor is assigned to.
+    "training.manage_catalogue": frozenset({Role.NATIONAL}),
+    "training.view_instructor": frozenset({Role.NATIONAL, Role.COORDINATOR, Role.LEADER}),
+    # Qualifications and the safeguarding checks for minors.
+    "training.verify_qualification": frozenset({Role.NATIONAL, Role.COORDINATOR}),
     # Instructors of the session (others never see it), club leaders and national staff.
     "training.record_attendance": frozenset({Role.NATIONAL, Role.LEADER, Role.INSTRUCTOR}),
+    # Sessions: club staff schedule, cancel and enrol; instructors may also edit, but reach
+    # only the sessions they teach (Session.objects.visible_to).
+    "training.schedule_session": frozenset({Role.NATIONAL, Role.COORDINATOR, Role.LEADER}),
+    "training.enrol": frozenset({Role.NATIONAL, Role.COORDINATOR, Role.LEADER}),
+    "training.edit_session": frozenset(
+        {Role.NATIONAL, Role.COORDINATOR, Role.LEADER, Role.INSTRUCTOR}
+    ),
+    # Certificates: club staff with personal-data access; members see their own through
+    # Certificate.objects.visible_to, never through a rule.
+    "certificates.view_certificate": frozenset({Role.NATIONAL, Role.COORDINATOR, Role.LEADER}),
+    "certificates.reissue": frozenset({Role.NATIONAL, Role.COORDINATOR, Role.LEADER}),
+    "certificates.revoke": frozenset({Role.NATIONAL, Role.COORDINATOR, Role.LEADER}),
+    "certificates.bulk_download": frozenset({Role.NATIONAL, Role.COORDINATOR, Role.LEADER}),
+    # Resilience: the gmina keeps its threat register; its clubs' staff read it. A leader
+    # plans and reviews their club's exercises; gmina-level ones are for coordinators and
+    # national staff (object_in_scope: a leader reaches a gmina-level row only through the
+    # gmina, which resilience.services.exercises refuses for planning and reviews).
+    "resilience.view_resilience": ALL_ROLES,
+    "resilience.manage_threats": frozenset({Role.NATIONAL, Role.COORDINATOR}),
+    "resilience.plan_exercise": frozenset({Role.NATIONAL, Role.COORDINATOR, Role.LEADER}),
+    "resilience.review_exercise": frozenset({Role.NATIONAL, Role.COORDINATOR, Role.LEADER}),
+    # Local problem cases: club staff, not instructors (cases name people and partners).
+    # A leader manages their club's cases; gmina-level cases are for coordinators and
+    # national staff, which resilience.services.cases enforces with a message.
+    "resilience.view_cases": frozenset({Role.NATIONAL, Role.COORDINATOR, Role.LEADER}),
+    "resilience.manage_cases": frozenset({Role.NATIONAL, Role.COORDINATOR, Role.LEADER}),
+    # Trust pulse: the same staff make surveys and read results (answers are anonymous;
+    # small groups stay hidden). Gmina-level surveys: coordinators and national staff.
+    "resilience.view_pulse": frozenset({Role.NATIONAL, Role.COORDINATOR, Role.LEADER}),
+    "resilience.manage_surveys": frozenset({Role.NATIONAL, Role.COORDINATOR, Role.LEADER}),
 }
 
 
@@ -432,3 +469,28 @@ def scope_instructors(queryset: QuerySet, user) -> QuerySet:
         )
         visible |= Q(user_id__in=in_clubs.values("user_id"))
     return queryset.filter(visible)
+
+
+# --- Resilience --------------------------------------------------------------------------
+
+
+def scope_gmina_or_club_objects(queryset: QuerySet, user, roles=None) -> QuerySet:
+    """Rows with a `municipality` and an optional `club` (exercises, problem cases, surveys).
+
+    Gmina-level rows (no club) are seen by national staff, the gmina's coordinators and the
+    leaders and instructors of the gmina's clubs; a club's rows by national staff, the
+    gmina's coordinators and that club's people only. One row per object: no joins that
+    could duplicate rows.
+    """
+    roles = frozenset(roles) if roles is not None else ALL_ROLES
+    scope = user_scope(user)
+    if not scope.roles:
+        return queryset.none()
+    club_rows = _club_condition(scope, roles, "club__")
+    if club_rows is None:
+        return queryset
+    gminas = scope.gminas_for(roles & {Role.COORDINATOR}) | scope.club_gminas_for(
+        roles - {Role.COORDINATOR, Role.NATIONAL}
+    )
+    gmina_rows = Q(club__isnull=True, municipality_id__in=sorted(gminas))
+    return queryset.filter(gmina_rows | club_rows)

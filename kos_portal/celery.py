@@ -9,3 +9,5 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kos_portal.settings")
 app = Celery("kos_portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# certificates/reminder_tasks.py: reminders and alerts run from beat (docs/reminders.md).
+app.autodiscover_tasks(related_name="reminder_tasks")

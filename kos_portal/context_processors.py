@@ -16,6 +16,26 @@ def navigation(request) -> dict:
     if scope.roles:
         items.append((reverse("clubs:club-list"), _("Clubs")))
         items.append((reverse("clubs:partner-list"), _("Partners")))
+        items.append((reverse("training:course-list"), _("Courses")))
+    if access.can(user, "training.view_instructor"):  # from the cached scope: no query
+        items.append((reverse("training:instructor-list"), _("Instructors")))
+    if Role.INSTRUCTOR in scope.roles:
+        items.append((reverse("training:my-calendar"), _("My calendar")))
+    # Sessions, from the cached scope (no query): a leader of one club goes straight to its
+    # sessions, of several to the club list; an instructor to the sessions they teach.
+    led_clubs = scope.clubs_for({Role.LEADER})
+    if led_clubs:
+        target = (
+            reverse("training:session-list", kwargs={"club_pk": next(iter(led_clubs))})
+            if len(led_clubs) == 1
+            else reverse("clubs:club-list")
+        )
+        items.append((target, _("Sessions")))
+    if Role.INSTRUCTOR in scope.roles:
+        label = _("Sessions I teach") if led_clubs else _("Sessions")
+        items.append((reverse("training:my-sessions"), label))
+    if scope.roles:  # the five steps of the method: threats, exercises, reviews (issue 8)
+        items.append((reverse("resilience:hub"), _("Resilience")))
     if scope.roles & access.INVITING_ROLES:
         items.append((reverse("clubs:invitation-list"), _("Invitations")))
     if access.can(user, "clubs.manage_starter_pack"):

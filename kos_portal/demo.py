@@ -128,6 +128,20 @@ def demo_seed() -> list[tuple[DemoUser, bool]]:
             TOTP.activate(user, DEMO_TOTP_SECRET)
         result.append((demo, needs_totp))
     starter_pack_seed_demo(created_by=User.objects.filter(email=DEMO_USERS[0].email).first())
+    # After the users: the demo instructor's profile and the coordinator's verifications.
+    from training.demo import training_seed_demo
+
+    training_seed_demo(club)
+    # Must stay after training_seed_demo(club): the sessions need its courses and the
+    # demo instructor's profile (without courses it creates nothing).
+    from training.demo_sessions import training_seed_demo_sessions
+
+    sessions = training_seed_demo_sessions(club)
+    # The finished session's passes hold certificates; with no broker they render inline
+    # when this transaction commits, with a worker the worker renders them.
+    from certificates.demo import certificates_seed_demo
+
+    certificates_seed_demo(sessions)
     return result
 
 

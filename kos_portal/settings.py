@@ -9,6 +9,7 @@ from pathlib import Path
 
 import dj_database_url
 import dj_email_url
+from celery.schedules import crontab
 from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -162,6 +163,9 @@ PRIVILEGED_SESSION_IDLE_SECONDS = int(env("PRIVILEGED_SESSION_IDLE_SECONDS", "18
 INVITATION_VALID_DAYS = int(env("INVITATION_VALID_DAYS", "7"))
 # People who left every club more than this many years ago are anonymised (RODO).
 MEMBER_RETENTION_YEARS = int(env("MEMBER_RETENTION_YEARS", "5"))
+# Trust and preparedness pulse: a group (a survey, a month, a gmina's quarter) with fewer
+# answers than this shows no results, so no single answer can be told apart (docs/pulse.md).
+SURVEY_MIN_RESPONSES = int(env("SURVEY_MIN_RESPONSES", "5"))
 
 LANGUAGE_CODE = "pl"
 LANGUAGES = [("pl", _("Polish")), ("en", _("English"))]
@@ -215,6 +219,37 @@ CELERY_BEAT_SCHEDULE["members-retention"] = {
 CELERY_BEAT_SCHEDULE["members-import-files-cleanup"] = {
     "task": "members.tasks.roster_import_files_cleanup_task",
     "schedule": 60 * 60,  # hourly: an uploaded roster lives at most 24 hours
+}
+# Certificates whose PDF has been pending this long are re-queued by the reconciler
+# (docs/certificates.md): a killed worker's task may otherwise wait for Redis's
+# visibility timeout (an hour).
+CERTIFICATE_RENDER_STALE_SECONDS = int(env("CERTIFICATE_RENDER_STALE_SECONDS", "300"))
+CELERY_BEAT_SCHEDULE["certificates-render-reconcile"] = {
+    "task": "certificates.tasks.certificate_render_reconcile_task",
+    "schedule": 2 * 60,  # every 2 minutes
+}
+
+# Reminders and alerts (docs/reminders.md). Beat must run as ONE process; a second beat
+# would only queue duplicates, which ReminderLog then refuses to send.
+KOS_EMAIL_FROM = env("KOS_EMAIL_FROM", DEFAULT_FROM_EMAIL)
+KOS_EMAIL_FOOTER = env("KOS_EMAIL_FOOTER", "")  # plain text; empty: the programme's name
+CERTIFICATE_REMINDER_DAYS = [int(d) for d in env_list("CERTIFICATE_REMINDER_DAYS", "90,30,7")]
+QUALIFICATION_ALERT_DAYS = [int(d) for d in env_list("QUALIFICATION_ALERT_DAYS", "60,14")]
+CELERY_BEAT_SCHEDULE["certificates-expiry-reminders"] = {
+    "task": "certificates.reminder_tasks.certificate_expiry_reminders_task",
+    "schedule": crontab(hour=7, minute=0),  # CELERY_TIMEZONE: 07:00 in Warsaw
+}
+CELERY_BEAT_SCHEDULE["certificates-session-reminders"] = {
+    "task": "certificates.reminder_tasks.session_reminders_task",
+    "schedule": 15 * 60,
+}
+CELERY_BEAT_SCHEDULE["certificates-qualification-alerts"] = {
+    "task": "certificates.reminder_tasks.qualification_expiry_alerts_task",
+    "schedule": crontab(hour=7, minute=15),
+}
+CELERY_BEAT_SCHEDULE["resilience-corrective-action-reminders"] = {
+    "task": "resilience.tasks.corrective_action_reminders_task",
+    "schedule": crontab(hour=7, minute=30),  # daily; each action is reminded once per due date
 }
 
 # Cache: Redis when configured, because allauth's rate limits need a cache that all
@@ -284,5 +319,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # WeasyPrint logs 7 progress steps per PDF at INFO; keep its warnings only.
+        "weasyprint": {"level": "WARNING"},
+    },
 }

@@ -19,7 +19,16 @@ from training.models import Course, Session
 
 class GminaOrClubQuerySet(models.QuerySet):
     def visible_to(self, user, roles=None):
-        """Gmina-level rows are shared with the gmina's clubs; see kos_portal.access."""
+        """Gmina-level rows are shared with the gmina's clubs; a club's rows stay with that
+        club (and its gmina's coordinators); see kos_portal.access."""
+        return access.scope_gmina_or_club_objects(self, user, roles)
+
+
+class ThreatQuerySet(models.QuerySet):
+    # Threats have no club: the register belongs to the gmina and is shared with all of
+    # its clubs, so the plain gmina scope applies.
+    def visible_to(self, user, roles=None):
+        """Threats in the user's gminas (coordinators' gminas and their clubs' gminas)."""
         return access.scope_gmina_objects(self, user, roles)
 
 
@@ -57,7 +66,7 @@ class Threat(models.Model):
     reviewed_on = models.DateField(_("last reviewed"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = GminaOrClubQuerySet.as_manager()
+    objects = ThreatQuerySet.as_manager()
 
     class Meta:
         ordering = ["municipality", "-likelihood", "-impact", "title"]
@@ -237,6 +246,9 @@ class CorrectiveAction(models.Model):
         verbose_name=_("scheduled session"),
     )
     completed_on = models.DateField(_("completed on"), null=True, blank=True)
+    # The due date the owner was last reminded about: one reminder per overdue state, and
+    # a new one after the due date moves (resilience.services.exercises).
+    reminded_overdue_on = models.DateField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["due_on", "pk"]

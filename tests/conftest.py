@@ -2,14 +2,16 @@
 plus an outsider who leads a club in another gmina."""
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path as _Path  # TEMP until helpers land tests.worker/tests.browser
 
 import pytest
 from django.core.files.base import ContentFile
+from django.utils import timezone
 
 from clubs.models import Invitation
 from kos_portal.roles import Role
+from resilience.models import AfterActionReview, ProblemCase, Survey
 from tests import factories
 
 pytest_plugins = [
@@ -74,6 +76,41 @@ def world(db) -> World:
         club=club, instructor=instructor_profile, course__code="KPP-WORLD"
     )
     enrolment = factories.EnrolmentFactory(session=session, member=member)
+    # Certificates: the world's member passed and holds a certificate with a stored PDF (a
+    # stand-in file; real rendering is tested in tests/certificates).
+    enrolment.result, enrolment.completed_on = "passed", date.today()
+    enrolment.save(update_fields=["result", "completed_on"])
+    certificate = factories.CertificateFactory(enrolment=enrolment, render_status="done")
+    certificate.pdf.save("KOS-TEST.pdf", ContentFile(factories.PDF_BYTES), save=True)
+    # Resilience: the gmina's threat, and a held club exercise with its review and action.
+    threat = factories.ThreatFactory(municipality=municipality, owner=users["coordinator"])
+    exercise = factories.ExerciseFactory(
+        club=club,
+        threat=threat,
+        status="held",
+        starts_at=timezone.now() - timedelta(days=3),
+        created_by=leader,
+    )
+    review = AfterActionReview.objects.create(
+        exercise=exercise, went_well="Ewakuacja", went_badly="Łączność", lessons="Radiotelefony"
+    )
+    corrective_action = review.actions.create(
+        description="Szkolenie z łączności",
+        owner=leader,
+        due_on=date.today() + timedelta(days=30),
+        suggested_course=session.course,
+    )
+    # Resilience: a club problem case naming the OSP as partner, with one indicator, and
+    # an open periodic pulse survey of the club.
+    problem_case = ProblemCase.objects.create(
+        municipality=municipality, club=club, title="Wandalizm na przystankach", diagnosis="..."
+    )
+    case_action = problem_case.actions.create(description="Dyżury z policją", partner=partner)
+    indicator = problem_case.indicators.create(name="Zgłoszenia", baseline=12, target=4)
+    indicator.measurements.create(measured_on=date.today(), value=9)
+    survey = Survey.objects.create(
+        municipality=municipality, club=club, kind=Survey.Kind.PERIODIC, title="Puls KOS"
+    )
     return World(
         club=club,
         other_club=other_club,
@@ -92,6 +129,15 @@ def world(db) -> World:
             "qualification": qualification,
             "session": session,
             "enrolment": enrolment,
+            "threat": threat,
+            "exercise": exercise,
+            "review": review,
+            "corrective_action": corrective_action,
+            "problem_case": problem_case,
+            "case_action": case_action,
+            "indicator": indicator,
+            "survey": survey,
+            "certificate": certificate,
         },
         kwargs={
             "club_pk": club.pk,
@@ -110,7 +156,17 @@ def world(db) -> World:
             "session_pk": session.pk,
             "meeting_pk": session.meetings.get().pk,
             "enrolment_pk": enrolment.pk,
+            "threat_pk": threat.pk,
+            "exercise_pk": exercise.pk,
+            "action_pk": corrective_action.pk,
+            "case_pk": problem_case.pk,
+            "case_action_pk": case_action.pk,
+            "indicator_pk": indicator.pk,
+            "survey_pk": survey.pk,
+            "survey_token": survey.token,
             "ical_token": instructor_profile.ical_token,
+            "certificate_pk": certificate.pk,
+            "code": certificate.verification_code,
             # allauth's emailed links, with keys that match nothing
             "key": "no-such-key",
             "uidb36": "1",
@@ -135,3 +191,38 @@ def _english_unless_a_test_asks_for_polish(settings):
     """Tests assert the English source strings. Polish, the real default, is checked by
     tests that set LANGUAGE_CODE = "pl" themselves (test_translations, the browser tests)."""
     settings.LANGUAGE_CODE = "en"
+
+
+# Fixed data that data migrations create. Transactional tests (browser, worker) end by
+# flushing every table, which removes these rows too; later tests would then miss them.
+_MIGRATION_DATA = [
+    ("clubs", "0005_pillars", "create_pillars"),
+    ("members", "0003_skills", "create_skills"),
+]
+
+
+@pytest.fixture(autouse=True)
+def _data_from_migrations(request):
+    """Put back the migrations' fixed rows (pillars, skills) if a flush removed them."""
+    uses_db = request.node.get_closest_marker("django_db") is not None or bool(
+        {"db", "transactional_db", "live_server"} & set(request.fixturenames)
+    )
+    if not uses_db:
+        return
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or bool(
+        {"transactional_db", "live_server"} & set(request.fixturenames)
+    )
+    request.getfixturevalue("transactional_db" if transactional else "db")
+
+    import importlib
+
+    from django.apps import apps
+
+    from clubs.models import Pillar
+
+    if Pillar.objects.exists():
+        return
+    for app_label, migration, function in _MIGRATION_DATA:
+        module = importlib.import_module(f"{app_label}.migrations.{migration}")
+        getattr(module, function)(apps, None)

@@ -257,3 +257,58 @@ class EnrolmentFactory(DjangoModelFactory):
     session = factory.SubFactory(SessionFactory)
     club = factory.LazyAttribute(lambda o: o.session.club)
     member = factory.SubFactory(MemberFactory)
+
+
+# --- Resilience: threats and exercises ----------------------------------------------------
+
+
+class ThreatFactory(DjangoModelFactory):
+    class Meta:
+        model = "resilience.Threat"
+
+    municipality = factory.SubFactory(MunicipalityFactory)
+    kind = "flood"
+    title = factory.Sequence(lambda n: f"Powódź {n}")
+    likelihood = 3
+    impact = 4
+    review_due_on = factory.LazyFunction(lambda: date.today() + timedelta(days=90))
+
+
+class ExerciseFactory(DjangoModelFactory):
+    """A club exercise a week from now (pass club=None and a municipality for gmina-level)."""
+
+    class Meta:
+        model = "resilience.Exercise"
+
+    club = factory.SubFactory(ClubFactory)
+    municipality = factory.LazyAttribute(lambda o: o.club.municipality)
+    title = factory.Sequence(lambda n: f"Ćwiczenie ewakuacyjne {n}")
+    scenario = "Powódź: ewakuacja szkoły"
+    starts_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=7))
+    place = "Szkoła Podstawowa nr 1"
+
+
+# --- Certificates -----------------------------------------------------------------------
+
+
+class CertificateFactory(DjangoModelFactory):
+    """A valid certificate for a passed enrolment, written straight to the database (no
+    number sequence, no rendering): for tests that need certificates to exist."""
+
+    class Meta:
+        model = "certificates.Certificate"
+
+    enrolment = factory.SubFactory(
+        EnrolmentFactory, result="passed", completed_on=factory.LazyFunction(date.today)
+    )
+    member = factory.LazyAttribute(lambda o: o.enrolment.member)
+    session = factory.LazyAttribute(lambda o: o.enrolment.session)
+    club = factory.LazyAttribute(lambda o: o.enrolment.session.club)
+    course = factory.LazyAttribute(lambda o: o.enrolment.session.course)
+    pillar = factory.LazyAttribute(lambda o: o.enrolment.session.course.pillar)
+    number = factory.Sequence(lambda n: f"KOS/TEST/{n + 1:06d}")  # never a real number
+    holder_name = factory.LazyAttribute(lambda o: f"{o.member.first_name} {o.member.last_name}")
+    course_title = factory.LazyAttribute(lambda o: o.course.title)
+    hours = factory.LazyAttribute(lambda o: o.course.hours)
+    issued_on = factory.LazyFunction(date.today)
+    expires_on = factory.LazyAttribute(lambda o: o.issued_on + timedelta(days=3 * 365))

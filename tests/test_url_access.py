@@ -76,6 +76,91 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "members:my-data-html":             (302, 404, 404, 404, 404, 200, 404),
     "members:my-data-pdf":              (302, 404, 404, 404, 404, 200, 404),
     "members:member-erase":             (302, 200, 200, 200, 403, 403, 404),
+    # training results: the instructor teaches the world's session; coordinators only
+    # watch (STYLE: record_attendance is national, leader, instructor); the member is a
+    # participant. History: anyone who sees the person, the person themselves.
+    "training:session-results":         (302, 200, 403, 200, 200, 403, 404),
+    "training:member-history":          (302, 200, 200, 200, 200, 200, 404),
+    # catalogue: public to read, national staff to edit
+    "training:course-list":             (200, 200, 200, 200, 200, 200, 200),
+    "training:course-detail":           (200, 200, 200, 200, 200, 200, 200),
+    "training:course-create":           (302, 200, 403, 403, 403, 403, 403),
+    "training:course-edit":             (302, 200, 403, 403, 403, 403, 403),
+    # instructors: staff see those in their clubs (the outsider's club has none); an
+    # instructor sees their own profile; verifying is for national staff and coordinators
+    "training:instructor-list":          (302, 200, 200, 200, 403, 403, 200),
+    "training:instructor-detail":        (302, 200, 200, 200, 200, 404, 404),
+    "training:safeguarding-record":      (302, 200, 200, 403, 200, 404, 404),
+    "training:instructor-profile-edit":  (302, 403, 403, 403, 200, 403, 403),
+    "training:qualification-create":     (302, 403, 403, 403, 200, 403, 403),
+    "training:qualification-verify":     (405, 405, 405, 405, 405, 405, 405),
+    "training:qualification-document":   (302, 200, 200, 403, 200, 404, 404),
+    "training:my-calendar":              (302, 403, 403, 403, 200, 403, 403),
+    "training:ical-regenerate":          (405, 405, 405, 405, 405, 405, 405),
+    # the secret link is the key: anyone holding it gets the feed
+    "training:ical-feed":                (200, 200, 200, 200, 200, 200, 200),
+    # sessions: club staff schedule and enrol; the instructor sees and edits the session
+    # they teach; the member sees the session they are enrolled in; actions are POST-only
+    "training:session-list":            (302, 200, 200, 200, 200, 404, 404),
+    "training:session-create":          (302, 200, 200, 200, 403, 404, 404),
+    "training:my-sessions":             (302, 403, 403, 403, 200, 403, 403),
+    "training:session-detail":          (302, 200, 200, 200, 200, 200, 404),
+    "training:session-edit":            (302, 200, 200, 200, 200, 403, 404),
+    "training:session-cancel":          (405, 405, 405, 405, 405, 405, 405),
+    "training:session-enrol":           (405, 405, 405, 405, 405, 405, 405),
+    "training:session-enrol-self":      (405, 405, 405, 405, 405, 405, 405),
+    "training:enrolment-cancel":        (405, 405, 405, 405, 405, 405, 405),
+    # certificates: staff of the club and the holder see one; lists show what visible_to
+    # gives (empty for the instructor and the outsider); bulk downloads are for club staff
+    "certificates:certificate-list":              (302, 200, 200, 200, 200, 200, 200),
+    "certificates:certificate-export":            (302, 200, 200, 200, 200, 200, 200),
+    "certificates:certificate-detail":            (302, 200, 200, 200, 404, 200, 404),
+    "certificates:certificate-status":            (302, 200, 200, 200, 404, 200, 404),
+    "certificates:certificate-download":          (302, 200, 200, 200, 404, 200, 404),
+    "certificates:certificate-reissue":           (405, 405, 405, 405, 405, 405, 405),
+    "certificates:certificate-revoke":            (302, 200, 200, 200, 404, 403, 404),
+    "certificates:session-certificates-zip":      (302, 200, 200, 200, 403, 403, 404),
+    "certificates:session-certificates-pdf":      (302, 200, 200, 200, 403, 403, 404),
+    # public verification: no sign-in
+    "certificates:verify":                        (200, 200, 200, 200, 200, 200, 200),
+    "certificates:verify-form":                   (200, 200, 200, 200, 200, 200, 200),
+    "certificates:credential":                    (200, 200, 200, 200, 200, 200, 200),
+    "certificates:issuer-key":                    (200, 200, 200, 200, 200, 200, 200),
+    # resilience: club staff read the gmina's register and their exercises; coordinators
+    # and national staff keep the register; leaders plan and review their club's exercises
+    "resilience:hub":                   (302, 200, 200, 200, 200, 403, 200),
+    "resilience:threat-list":           (302, 200, 200, 200, 200, 403, 200),
+    "resilience:threat-create":         (302, 200, 200, 403, 403, 404, 404),
+    "resilience:threat-detail":         (302, 200, 200, 200, 200, 404, 404),
+    "resilience:threat-edit":           (302, 200, 200, 403, 403, 404, 404),
+    "resilience:threat-review":         (405, 405, 405, 405, 405, 405, 405),
+    "resilience:risk-matrix":           (302, 200, 200, 200, 200, 404, 404),
+    "resilience:exercise-list":         (302, 200, 200, 200, 200, 403, 200),
+    "resilience:exercise-create":       (302, 200, 200, 200, 403, 404, 404),
+    "resilience:exercise-detail":       (302, 200, 200, 200, 200, 404, 404),
+    "resilience:exercise-edit":         (302, 200, 200, 200, 403, 404, 404),
+    "resilience:exercise-participants": (302, 200, 200, 200, 403, 404, 404),
+    "resilience:exercise-attendance":   (302, 200, 200, 200, 403, 404, 404),
+    "resilience:review-edit":           (302, 200, 200, 200, 403, 404, 404),
+    "resilience:action-create":         (302, 200, 200, 200, 403, 404, 404),
+    "resilience:action-list":           (302, 200, 200, 200, 200, 403, 200),
+    "resilience:action-edit":           (302, 200, 200, 200, 403, 404, 404),
+    # problem cases and the pulse: club staff (not instructors) read and manage them; the
+    # answer page and its thank-you are public (the link is the key); trust KPIs per gmina
+    "resilience:case-list":             (302, 200, 200, 200, 403, 403, 200),
+    "resilience:case-create":           (302, 200, 200, 200, 403, 403, 200),
+    "resilience:case-detail":           (302, 200, 200, 200, 403, 404, 404),
+    "resilience:case-edit":             (302, 200, 200, 200, 403, 404, 404),
+    "resilience:case-action-create":    (302, 200, 200, 200, 403, 404, 404),
+    "resilience:case-action-edit":      (302, 200, 200, 200, 403, 404, 404),
+    "resilience:indicator-create":      (302, 200, 200, 200, 403, 404, 404),
+    "resilience:measurement-add":       (302, 200, 200, 200, 403, 404, 404),
+    "resilience:survey-list":           (302, 200, 200, 200, 403, 403, 200),
+    "resilience:survey-create":         (302, 200, 200, 200, 403, 403, 200),
+    "resilience:survey-detail":         (302, 200, 200, 200, 403, 404, 404),
+    "resilience:survey-answer":         (200, 200, 200, 200, 200, 200, 200),
+    "resilience:survey-thanks":         (200, 200, 200, 200, 200, 200, 200),
+    "resilience:trust-kpis":            (302, 200, 200, 200, 403, 404, 404),
     # allauth: signing in, email, password and two-factor pages
     "account_login":                    (200, 302, 302, 302, 302, 302, 302),
     "account_logout":                   (302, 200, 200, 200, 200, 200, 200),
@@ -116,6 +201,10 @@ EXPECTED_POST: dict[str, tuple[int, ...]] = {
     "clubs:club-propose":               (200, 200, 200, 200, 200, 200, 200),  # form errors
     "clubs:club-propose-gminas":        (405, 405, 405, 405, 405, 405, 405),
     "clubs:club-propose-done":          (405, 405, 405, 405, 405, 405, 405),
+    "certificates:certificate-reissue":           (302, 302, 302, 302, 404, 403, 404),
+    "resilience:threat-review":         (302, 302, 302, 403, 403, 404, 404),
+    "resilience:survey-answer":         (200, 200, 200, 200, 200, 200, 200),  # form errors
+    "resilience:survey-thanks":         (405, 405, 405, 405, 405, 405, 405),
 }
 # fmt: on
 
@@ -204,6 +293,7 @@ READ_ONLY_ADMIN_ADD = {
     "admin:members_guardianconsent_add",
     "admin:members_membershipstatuschange_add",
     "admin:members_personaldataaccess_add",
+    "admin:certificates_certificate_add",
 }
 
 

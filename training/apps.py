@@ -20,3 +20,9 @@ class TrainingConfig(AppConfig):
 
         if enrolled_in_sessions_they_teach not in access.INSTRUCTOR_MEMBER_VISIBILITY:
             access.INSTRUCTOR_MEMBER_VISIBILITY.append(enrolled_in_sessions_they_teach)
+
+        # The member's own-data export gets a "trainings" section (members never imports us).
+        from members.services.self_service import export_section_register
+        from training.selectors_history import member_trainings_export
+
+        export_section_register("trainings", member_trainings_export)

@@ -157,9 +157,7 @@ def pillar_status_for_members(member_ids, today: date | None = None) -> dict[int
         key = row["session__course__pillar__code"] or CROSS_PILLAR
         grouped.setdefault(row["member_id"], {}).setdefault(key, []).append(row)
     return {
-        member_id: {
-            key: _status(grouped.get(member_id, {}).get(key, []), today) for key in keys
-        }
+        member_id: {key: _status(grouped.get(member_id, {}).get(key, []), today) for key in keys}
         for member_id in member_ids
     }
 
@@ -189,3 +187,50 @@ def history_member_get(user, member_pk: int) -> Member:
     return get_object_or_404(
         Member.objects.visible_to(user).filter(anonymised_at__isnull=True), pk=member_pk
     )
+
+
+def member_trainings_export(member: Member) -> list[dict]:
+    """The person's own-data export section "trainings" (registered in TrainingConfig.ready):
+    every enrolment with course, club, dates, result, validity and attendance per meeting."""
+    enrolments = (
+        Enrolment.objects.filter(member=member)
+        .select_related("session__course__pillar", "session__club")
+        .prefetch_related("attendances__meeting")
+        .order_by("session__starts_at", "pk")
+    )
+    rows = []
+    for enrolment in enrolments:
+        session, course = enrolment.session, enrolment.session.course
+        passed = enrolment.result == Enrolment.Result.PASSED
+        last_day = valid_until(enrolment.completed_on, course.validity_months) if passed else None
+        rows.append(
+            {
+                "course_code": course.code,
+                "course_title": course.title,
+                "pillar": course.pillar.code if course.pillar_id else CROSS_PILLAR,
+                "club": session.club.name,
+                "session_starts_at": _iso(session.starts_at),
+                "session_ends_at": _iso(session.ends_at),
+                "session_status": session.status,
+                "enrolment_status": enrolment.status,
+                "enrolled_at": _iso(enrolment.enrolled_at),
+                "cancelled_at": _iso(enrolment.cancelled_at),
+                "result": enrolment.result,
+                "score": enrolment.score,
+                "completed_on": _iso(enrolment.completed_on),
+                "valid_until": _iso(last_day),
+                "attendance": [
+                    {"meeting_starts_at": _iso(a.meeting.starts_at), "present": a.present}
+                    for a in sorted(enrolment.attendances.all(), key=lambda a: a.meeting.starts_at)
+                ],
+            }
+        )
+    return rows
+
+
+def _iso(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return timezone.localtime(value).isoformat()
+    return value.isoformat()

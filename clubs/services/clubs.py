@@ -58,7 +58,7 @@ def _refuse_if_closed(club: Club) -> None:
 
 def _lock(club: Club) -> Club:
     """The club's row, locked for the rest of the transaction and freshly read."""
-    return Club.objects.select_for_update().get(pk=club.pk)
+    return Club.objects.select_for_update(of=("self",)).get(pk=club.pk)
 
 
 @transaction.atomic
@@ -88,7 +88,7 @@ def club_found(
     if not name:
         raise ValidationError(_("Give the club a name."))
     # Lock the gmina so two simultaneous foundings can't both miss each other.
-    Municipality.objects.select_for_update().filter(pk=municipality.pk).first()
+    Municipality.objects.select_for_update(of=("self",)).filter(pk=municipality.pk).first()
     key = search_key(name)
     for existing in Club.objects.filter(municipality=municipality).exclude(status=Status.CLOSED):
         if search_key(existing.name) != key:

@@ -57,7 +57,7 @@ def invitation_create(
     email = email.strip().lower()
     invitation = (
         Invitation.objects.usable()
-        .select_for_update()
+        .select_for_update(of=("self",))
         .filter(email__iexact=email, role=role, municipality=municipality, club=club)
         .first()
     )
@@ -122,7 +122,7 @@ def invitation_accept(*, invitation: Invitation, user) -> Assignment:
     The invitation row is locked, so two simultaneous accepts give one assignment; an
     active assignment for the same role and scope is reused rather than duplicated.
     """
-    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    invitation = Invitation.objects.select_for_update(of=("self",)).get(pk=invitation.pk)
     refusal = invitation_refusal(invitation)
     if refusal:
         raise ValidationError(refusal)
@@ -145,7 +145,7 @@ def invitation_accept(*, invitation: Invitation, user) -> Assignment:
 @transaction.atomic
 def invitation_revoke(*, invitation: Invitation, revoked_by) -> Invitation:
     """Withdraw a pending invitation. Safe to run twice; a used invitation can't be revoked."""
-    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    invitation = Invitation.objects.select_for_update(of=("self",)).get(pk=invitation.pk)
     if invitation.role not in access.invitable_roles(revoked_by, invitation.target):
         raise ValidationError(_("You may not withdraw this invitation."))
     if invitation.accepted_at:

@@ -119,7 +119,7 @@ def partner_update(
     *, user, partner: Partner, municipality: Municipality | None = None, **fields
 ) -> Partner:
     """Change a partner's details; moving it to another gmina needs rights in both gminas."""
-    partner = Partner.objects.select_for_update().get(pk=partner.pk)
+    partner = Partner.objects.select_for_update(of=("self",)).get(pk=partner.pk)
     _check_partner_scope(user, partner.municipality)
     unknown = set(fields) - set(PARTNER_FIELDS)
     if unknown:
@@ -216,7 +216,9 @@ def partner_link_update(
     remove_document: bool = False,
 ) -> PartnerLink:
     """Change a link's role and agreement; a new document replaces the old one."""
-    link = PartnerLink.objects.select_for_update().select_related("club").get(pk=link.pk)
+    link = (
+        PartnerLink.objects.select_for_update(of=("self",)).select_related("club").get(pk=link.pk)
+    )
     _check_link_scope(user, link.club)
     _check_dates(agreement_signed_on, agreement_expires_on)
     link.role = role.strip()
@@ -243,7 +245,12 @@ def partner_link_update(
 @transaction.atomic
 def partner_link_delete(*, user, link: PartnerLink) -> None:
     """Remove a partner's link to a club, and its agreement document. Safe to run twice."""
-    link = PartnerLink.objects.select_for_update().select_related("club").filter(pk=link.pk).first()
+    link = (
+        PartnerLink.objects.select_for_update(of=("self",))
+        .select_related("club")
+        .filter(pk=link.pk)
+        .first()
+    )
     if link is None:
         return
     _check_link_scope(user, link.club)

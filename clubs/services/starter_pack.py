@@ -202,7 +202,7 @@ def starter_version_create(
     double submit never stores the file twice.
     """
     # Lock the document so two uploads of the same label queue instead of racing.
-    document = StarterDocument.objects.select_for_update().get(pk=document.pk)
+    document = StarterDocument.objects.select_for_update(of=("self",)).get(pk=document.pk)
     return _version_add(
         document=document, version=version, file=file, notes=notes, created_by=created_by
     )

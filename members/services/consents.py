@@ -68,7 +68,7 @@ def consent_record(
     if by_guardian is None:
         by_guardian = age.is_minor(member.birth_date)
     # Lock the person, so two simultaneous submissions don't both append.
-    Member.objects.select_for_update().filter(pk=member.pk).first()
+    Member.objects.select_for_update(of=("self",)).filter(pk=member.pk).first()
     latest = member.consents.filter(purpose=purpose).order_by("-recorded_at", "-pk").first()
     if latest is not None and latest.given == given and latest.text_version == version:
         return latest
@@ -151,7 +151,7 @@ def guardian_consent_record(
     if member.is_anonymised:
         raise ValidationError(_("This person's data has been erased."))
     version = text_version or GUARDIAN_CONSENT.version
-    Member.objects.select_for_update().filter(pk=member.pk).first()
+    Member.objects.select_for_update(of=("self",)).filter(pk=member.pk).first()
     existing = member.guardian_consents.filter(
         withdrawn_at__isnull=True,
         guardian_name=guardian_name,

@@ -59,7 +59,7 @@ def membership_status_change(
     moves back to "applicant". Safe to run twice: the same status again changes nothing.
     """
     membership = (
-        Membership.objects.select_for_update()
+        Membership.objects.select_for_update(of=("self",))
         .select_related("member", "club")
         .get(pk=membership.pk)
     )
@@ -132,7 +132,7 @@ def application_decide(
     """Approve (→ active) or reject (→ left) an application and queue the email that tells
     the applicant. Safe to run twice: a decided application is returned unchanged, and
     no second email is queued."""
-    locked = Membership.objects.select_for_update().get(pk=membership.pk)
+    locked = Membership.objects.select_for_update(of=("self",)).get(pk=membership.pk)
     to_status = Status.ACTIVE if approve else Status.LEFT
     if (
         locked.status == to_status

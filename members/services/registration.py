@@ -191,7 +191,7 @@ def member_register(
             raise ValidationError(
                 _("The person to link has a different email, name or date of birth.")
             )
-        member = Member.objects.select_for_update().get(pk=link_to.pk)
+        member = Member.objects.select_for_update(of=("self",)).get(pk=link_to.pk)
     else:
         # A second submission of the same form finds the person it created the first time.
         member = _same_person(
@@ -288,7 +288,7 @@ def member_update(*, member: Member, changed_by, skills=None, **values) -> Membe
     unknown = set(values) - set(EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"member_update() got unexpected fields: {sorted(unknown)}")
-    member = Member.objects.select_for_update().get(pk=member.pk)
+    member = Member.objects.select_for_update(of=("self",)).get(pk=member.pk)
     if member.is_anonymised:
         raise ValidationError(_("This person's data has been erased."))
     data = {name: getattr(member, name) for name in EDITABLE_FIELDS}
@@ -325,7 +325,7 @@ def member_update(*, member: Member, changed_by, skills=None, **values) -> Membe
 def member_user_link(*, member: Member, user) -> Member:
     """Give a person their own login. Refused for under-16s (they never hold one) and for
     a login that already belongs to someone else. Safe to run twice."""
-    member = Member.objects.select_for_update().get(pk=member.pk)
+    member = Member.objects.select_for_update(of=("self",)).get(pk=member.pk)
     if member.user_id == user.pk:
         return member
     if not age.may_hold_login(member.birth_date):
@@ -395,7 +395,9 @@ def membership_apply(
             phone=phone,
             municipality=municipality,
         )
-    membership = Membership.objects.select_for_update().filter(member=member, club=club).first()
+    membership = (
+        Membership.objects.select_for_update(of=("self",)).filter(member=member, club=club).first()
+    )
     if membership is not None and membership.status != Status.LEFT:
         return membership  # pending already, or a member: nothing to apply for
     consents_record(member=member, consents=consents, recorded_by=None, method=ConsentMethod.ONLINE)

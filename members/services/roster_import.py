@@ -735,7 +735,7 @@ def roster_import(
         try:
             with transaction.atomic():
                 # One import per club at a time: the second sees what the first wrote.
-                Club.objects.select_for_update().filter(pk=club.pk).first()
+                Club.objects.select_for_update(of=("self",)).filter(pk=club.pk).first()
                 _match(rows, club)
                 _write(rows, club=club, imported_by=imported_by)
                 _log(rows, club=club, imported_by=imported_by)

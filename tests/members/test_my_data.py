@@ -113,7 +113,7 @@ def test_the_json_export_holds_my_data_and_nothing_of_others(
     assert data["guardian_consents"] == []
     # the world enrols the member in one session (training registers this section)
     assert [t["course_code"] for t in data["trainings"]] == ["KPP-WORLD"]
-    assert data["certificates"] == []
+    assert [c["number"] for c in data["certificates"]] == [world.objects["certificate"].number]
     text = response.content.decode()
     for foreign in ("Obca", "obca@x.pl", "Opiekun", world.users["leader"].email):
         assert foreign not in text

@@ -8,9 +8,9 @@ from training.models import Course, Enrolment, Meeting, Session
 
 
 def meeting_label(number: int, meeting: Meeting) -> str:
-    """ "Meeting 2 (3 Dec)": short enough for a phone, the date in the active language."""
+    """ "meeting 2 (3 Dec)": short enough for a phone, the date in the active language."""
     day = formats.date_format(timezone.localtime(meeting.starts_at), "j M")
-    return str(_("Meeting %(number)s (%(date)s)") % {"number": number, "date": day})
+    return str(_("meeting %(number)s (%(date)s)") % {"number": number, "date": day})
 
 
 class ResultsForm(forms.Form):
@@ -70,9 +70,7 @@ class ResultsForm(forms.Form):
         return [
             {
                 **row,
-                "checks": [
-                    {**check, "field": self[check["key"]]} for check in row["checks"]
-                ],
+                "checks": [{**check, "field": self[check["key"]]} for check in row["checks"]],
                 "score": self[row["score_key"]] if row["score_key"] else None,
             }
             for row in self.rows

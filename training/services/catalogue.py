@@ -169,7 +169,7 @@ def course_update(*, course: Course, prerequisites: list[Course] | None = None, 
     if unknown:
         raise TypeError(f"course_update() got unknown fields: {sorted(unknown)}")
     # Lock the whole catalogue (a few dozen rows) while the graph is checked.
-    list(Course.objects.select_for_update().values_list("pk", flat=True))
+    list(Course.objects.select_for_update(of=("self",)).values_list("pk", flat=True))
     for name, value in fields.items():
         setattr(course, name, value.strip() if isinstance(value, str) else value)
     if prerequisites is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from itertools import pairwise
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -64,18 +65,22 @@ def _check_meetings(slots: list[MeetingSlot], *, existing: dict[int, Meeting]) -
     for slot in slots:
         if slot.ends_at <= slot.starts_at:
             raise ValidationError(
-                _("The meeting on %(when)s must end after it starts.") % {"when": _when(slot.starts_at)}
+                _("The meeting on %(when)s must end after it starts.")
+                % {"when": _when(slot.starts_at)}
             )
         old = existing.get(slot.pk) if slot.pk else None
-        unchanged = old is not None and (old.starts_at, old.ends_at) == (slot.starts_at, slot.ends_at)
+        same_times = old is not None and (old.starts_at, old.ends_at) == (
+            slot.starts_at,
+            slot.ends_at,
+        )
         # A meeting already held stays as it was; every new or moved one must lie ahead.
-        if slot.starts_at <= now and not unchanged:
+        if slot.starts_at <= now and not same_times:
             raise ValidationError(
                 _("The meeting on %(when)s is in the past; new meetings must be in the future.")
                 % {"when": _when(slot.starts_at)}
             )
     ordered = sorted(slots, key=lambda s: s.starts_at)
-    for earlier, later in zip(ordered, ordered[1:], strict=False):
+    for earlier, later in pairwise(ordered):
         if later.starts_at < earlier.ends_at:
             raise ValidationError(
                 _("The meetings on %(first)s and %(second)s overlap.")
@@ -167,7 +172,9 @@ def _check_session(
     if capacity < 1:
         raise ValidationError(_("A session needs at least one place."))
     if venue_partner is None and not venue:
-        raise ValidationError(_("Choose a partner's venue or describe where the session takes place."))
+        raise ValidationError(
+            _("Choose a partner's venue or describe where the session takes place.")
+        )
     if venue_partner is not None and not venue_partners(club).filter(pk=venue_partner.pk).exists():
         raise ValidationError(
             _("%(partner)s is not a partner of this club that lends a venue.")
@@ -298,7 +305,9 @@ def session_update(
 ) -> Session:
     """Change a planned session under the same rules as scheduling (its own meetings are
     not clashes). A larger capacity moves people up from the waiting list."""
-    session = Session.objects.select_for_update().select_related("club").get(pk=session.pk)
+    session = (
+        Session.objects.select_for_update(of=("self",)).select_related("club").get(pk=session.pk)
+    )
     if session.status != Session.Status.PLANNED:
         raise ValidationError(_("Only a planned session can be changed."))
     instructors = _with_qualifications(instructors)
@@ -340,7 +349,7 @@ def session_cancel(*, session: Session, reason: str, cancelled_by) -> Session:
 
     Safe to run twice: a cancelled session stays as it is and nobody is emailed again.
     """
-    session = Session.objects.select_for_update().get(pk=session.pk)
+    session = Session.objects.select_for_update(of=("self",)).get(pk=session.pk)
     if session.status == Session.Status.CANCELLED:
         return session
     if session.status != Session.Status.PLANNED:

@@ -20,9 +20,7 @@ from training.services.results import results_record
 @login_required
 def session_results(request, session_pk: int):
     session = get_object_or_404(
-        Session.objects.visible_to(request.user).select_related(
-            "course", "club", "venue_partner"
-        ),
+        Session.objects.visible_to(request.user).select_related("course", "club", "venue_partner"),
         pk=session_pk,
     )
     require(request.user, "training.record_attendance", session)
@@ -30,9 +28,12 @@ def session_results(request, session_pk: int):
     enrolments = list(
         session.enrolments.holding_a_place()
         .select_related("member")
-        .prefetch_related(Prefetch("attendances", queryset=Attendance.objects.only(
-            "meeting_id", "enrolment_id", "present"
-        )))
+        .prefetch_related(
+            Prefetch(
+                "attendances",
+                queryset=Attendance.objects.only("meeting_id", "enrolment_id", "present"),
+            )
+        )
         .order_by("member__last_name", "member__first_name", "pk")
     )
     form = ResultsForm(

@@ -1,7 +1,9 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from kos_portal.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, demo_seed
+from kos_portal.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, DEMO_USERS, demo_seed
+
+DEMO_MEMBER_EMAIL = DEMO_USERS[-1].email
 
 
 class Command(BaseCommand):
@@ -22,3 +24,14 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Demo TOTP secret (add it to an authenticator app if you like): {DEMO_TOTP_SECRET}"
         )
+        from certificates.models import Certificate
+
+        certificate = (
+            Certificate.objects.filter(member__user__email=DEMO_MEMBER_EMAIL).first()
+            or Certificate.objects.order_by("pk").first()
+        )
+        if certificate is not None:
+            self.stdout.write(
+                f"Verify a demo certificate ({certificate.number}): "
+                f"{certificate.get_verification_url()}"
+            )

@@ -1,0 +1,65 @@
+"""The resilience hub: the programme's five steps, each linked to where it lives."""
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from kos_portal import access
+from resilience import selectors_threats as sel
+
+
+def _url(name: str) -> str | None:
+    # Parts built in parallel (local problem cases, issue 8) appear once their URL exists.
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return None
+
+
+@login_required
+def hub(request):
+    access.require(request.user, "resilience.view_resilience")
+    municipalities = list(sel.municipalities_for(request.user)[:20])
+    steps = [
+        {
+            "title": _("Identify threats"),
+            "text": _("The gmina's threat register and its risk matrix."),
+            "links": [(reverse("resilience:threat-list"), _("Threat register"))]
+            + [
+                (
+                    reverse("resilience:risk-matrix", kwargs={"municipality_pk": m.pk}),
+                    _("Risk matrix: %(gmina)s") % {"gmina": m.name},
+                )
+                for m in municipalities
+            ],
+        },
+        {
+            "title": _("Integrate local actors"),
+            "text": _("OSP, police, schools, NGOs and businesses working with the clubs."),
+            "links": [(reverse("clubs:partner-list"), _("Partners"))],
+        },
+        {
+            "title": _("Educate"),
+            "text": _("Training in the five pillars."),
+            "links": [(reverse("training:course-list"), _("Courses"))],
+        },
+        {
+            "title": _("Exercise"),
+            "text": _("Exercises and drills, with the members and partners taking part."),
+            "links": [(reverse("resilience:exercise-list"), _("Exercises"))],
+        },
+        {
+            "title": _("Improve continuously"),
+            "text": _("After-action reviews, corrective actions and local problem cases."),
+            "links": [
+                (url, label)
+                for url, label in [
+                    (reverse("resilience:action-list"), _("Corrective actions")),
+                    (_url("resilience:case-list"), _("Local problem cases")),
+                ]
+                if url
+            ],
+        },
+    ]
+    return render(request, "resilience/hub.html", {"steps": steps})

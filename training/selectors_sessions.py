@@ -1,0 +1,133 @@
+"""Reads for session and enrolment pages, always starting from `visible_to(user)`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from clubs.models import Club, Pillar
+from members.models import Member, Membership
+from training.models import Course, Enrolment, InstructorProfile, Session
+
+SESSION_PAGE_SIZE = 25
+
+
+@dataclass(frozen=True)
+class SessionFilters:
+    when: str = "upcoming"  # upcoming | past | all
+    course: Course | None = None
+    pillar: Pillar | None = None
+    status: str = ""
+
+
+def _with_counts(sessions: QuerySet[Session]) -> QuerySet[Session]:
+    return (
+        sessions.select_related("club__municipality", "course__pillar", "venue_partner")
+        .prefetch_related(
+            Prefetch("instructors", queryset=InstructorProfile.objects.select_related("user"))
+        )
+        .annotate(
+            enrolled_count=Count(
+                "enrolments", filter=Q(enrolments__status=Enrolment.Status.ENROLLED)
+            ),
+            waitlist_count=Count(
+                "enrolments", filter=Q(enrolments__status=Enrolment.Status.WAITLISTED)
+            ),
+        )
+    )
+
+
+def _filtered(sessions: QuerySet[Session], filters: SessionFilters) -> QuerySet[Session]:
+    now = timezone.now()
+    if filters.course is not None:
+        sessions = sessions.filter(course=filters.course)
+    if filters.pillar is not None:
+        sessions = sessions.filter(course__pillar=filters.pillar)
+    if filters.status:
+        sessions = sessions.filter(status=filters.status)
+    if filters.when == "upcoming":
+        return sessions.filter(ends_at__gte=now).order_by("starts_at", "pk")
+    if filters.when == "past":
+        return sessions.filter(ends_at__lt=now).order_by("-starts_at", "-pk")
+    return sessions.order_by("-starts_at", "-pk")
+
+
+def club_for_sessions(user, club_pk: int) -> Club:
+    """A club in the user's scope for its session list; Http404 otherwise."""
+    return get_object_or_404(
+        Club.objects.visible_to(user).select_related("municipality"), pk=club_pk
+    )
+
+
+def session_list_for(user, club: Club, filters: SessionFilters) -> QuerySet[Session]:
+    """The club's sessions the user sees (instructors: only those they teach), with
+    enrolled and waiting counts."""
+    sessions = Session.objects.visible_to(user).filter(club=club)
+    return _with_counts(_filtered(sessions, filters))
+
+
+def my_sessions_for(user, filters: SessionFilters) -> QuerySet[Session]:
+    """The sessions the user teaches, in any club."""
+    sessions = Session.objects.visible_to(user).filter(instructors__user=user)
+    return _with_counts(_filtered(sessions, filters))
+
+
+def session_get_for(user, session_pk: int) -> Session:
+    """One session the user sees, with its meetings, instructors and counts; Http404
+    otherwise."""
+    return get_object_or_404(
+        _with_counts(Session.objects.visible_to(user)).prefetch_related("meetings"),
+        pk=session_pk,
+    )
+
+
+def session_participants(session: Session) -> QuerySet[Enrolment]:
+    """Everyone enrolled, waiting or cancelled, places first, then the waiting list."""
+    order = ["status", "waitlist_position", "member__last_name", "member__first_name", "pk"]
+    return session.enrolments.select_related("member").order_by(*order)
+
+
+def session_member_choices(user, session: Session) -> QuerySet[Member]:
+    """Active members of the session's club whom the user sees and who are not enrolled
+    or waiting already: the choices in the staff's enrol form."""
+    taken = session.enrolments.filter(
+        status__in=(Enrolment.Status.ENROLLED, Enrolment.Status.WAITLISTED)
+    ).values("member_id")
+    active = Membership.objects.filter(club=session.club, status=Membership.Status.ACTIVE)
+    return (
+        Member.objects.visible_to(user)
+        .filter(pk__in=active.values("member_id"), anonymised_at__isnull=True)
+        .exclude(pk__in=taken)
+        .order_by("last_name", "first_name", "pk")
+    )
+
+
+def own_enrolment(user, session: Session) -> Enrolment | None:
+    """The signed-in person's own enrolment in the session, if any."""
+    return Enrolment.objects.filter(session=session, member__user=user).first()
+
+
+def session_for_self_enrolment(user, session_pk: int) -> Session:
+    """A planned session the user could join themselves: open ones, members-only ones of
+    clubs they are an active member of, and any they already see; Http404 otherwise."""
+    reachable = (
+        Q(visibility=Session.Visibility.OPEN)
+        | Q(
+            club__memberships__member__user=user,
+            club__memberships__status=Membership.Status.ACTIVE,
+        )
+        | Q(pk__in=Session.objects.visible_to(user).values("pk"))
+    )
+    sessions = Session.objects.filter(reachable).distinct().select_related("club", "course")
+    return get_object_or_404(sessions, pk=session_pk)
+
+
+def enrolment_get_for(user, enrolment_pk: int) -> Enrolment:
+    """One enrolment the user sees (their own, or in sessions they see); Http404 otherwise."""
+    return get_object_or_404(
+        Enrolment.objects.visible_to(user).select_related("session__club", "member"),
+        pk=enrolment_pk,
+    )
