@@ -17,6 +17,8 @@ def navigation(request) -> dict:
         items.append((reverse("clubs:club-list"), _("Clubs")))
         items.append((reverse("clubs:partner-list"), _("Partners")))
         items.append((reverse("training:course-list"), _("Courses")))
+    if scope.roles & access.PERSONAL_DATA_ROLES:
+        items.append((reverse("certificates:certificate-list"), _("Certificates")))
     if access.can(user, "training.view_instructor"):  # from the cached scope: no query
         items.append((reverse("training:instructor-list"), _("Instructors")))
     if Role.INSTRUCTOR in scope.roles:

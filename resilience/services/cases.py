@@ -85,7 +85,7 @@ def case_create(
         raise ValidationError(refusal)
     title = title.strip()
     existing = (
-        ProblemCase.objects.select_for_update()
+        ProblemCase.objects.select_for_update(of=("self",))
         .filter(municipality_id=municipality_id, club=club, title__iexact=title)
         .first()
     )
@@ -163,7 +163,7 @@ def case_action_create(
     _check_partner(case, partner)
     description = description.strip()
     action = (
-        CaseAction.objects.select_for_update()
+        CaseAction.objects.select_for_update(of=("self",))
         .filter(case=case, partner=partner, description=description)
         .first()
     )
@@ -215,7 +215,11 @@ def indicator_create(
         raise ValidationError(
             {"target": _("The target must differ from the baseline, or there is nothing to reach.")}
         )
-    existing = Indicator.objects.select_for_update().filter(case=case, name__iexact=name).first()
+    existing = (
+        Indicator.objects.select_for_update(of=("self",))
+        .filter(case=case, name__iexact=name)
+        .first()
+    )
     if existing is not None:
         if existing.baseline == baseline and existing.target == target:
             return existing

@@ -123,7 +123,7 @@ def survey_create(
         "exercise": exercise if kind == Survey.Kind.AFTER_EXERCISE else None,
         "opens_on": opens_on,
     }
-    existing = Survey.objects.select_for_update().filter(**fields).first()
+    existing = Survey.objects.select_for_update(of=("self",)).filter(**fields).first()
     if existing is not None:
         return existing
     return Survey.objects.create(**fields, closes_on=closes_on, created_by=created_by)
