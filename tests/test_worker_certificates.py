@@ -15,12 +15,9 @@ from tests import factories
 from tests.certificates.test_rendering import pdf_text, qr_codes
 from training.services.results import results_record
 
-# serialized_rollback: the flush after a transactional test would otherwise also remove
-# the pillars that a data migration created, and the next test needs them.
-pytestmark = [
-    pytest.mark.worker,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+# The worker is another process: it sees only committed rows. (The pillars a flush
+# removes are put back by conftest's _data_from_migrations.)
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 NAMES = [("Zażółć", "Gęślą-Jaźń"), ("Łucja", "Źdźbło"), ("Ćwikła", "Śmiałowska")]
 

@@ -231,7 +231,7 @@ def test_a_failing_issue_does_not_break_the_sender(caplog):
     assert "Issuing the certificate" in caplog.text
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keeps the pillars
+@pytest.mark.django_db(transaction=True)
 def test_two_concurrent_issues_get_consecutive_distinct_numbers():
     if connection.vendor != "postgresql":
         if os.environ.get("CI"):
