@@ -68,7 +68,8 @@ def _broker_ok() -> str:
     from kos_portal.celery import app
 
     try:
-        with app.connection_for_write() as conn:
+        # The URL from settings, explicitly: Celery would otherwise prefer the environment.
+        with app.connection_for_write(url=settings.CELERY_BROKER_URL) as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
         return "ok"
     except Exception:
