@@ -13,17 +13,10 @@ from django.utils.translation import gettext as _
 
 from clubs.models import Club, Municipality, Partner, PartnerLink, search_key
 from kos_portal import access
+from kos_portal.uploads import JPEG, PDF, PNG, ZIP, upload_check
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
-# Extension -> the first bytes such a file starts with. DOCX and ODT are ZIP archives.
-DOCUMENT_SIGNATURES: dict[str, tuple[bytes, ...]] = {
-    ".pdf": (b"%PDF-",),
-    ".docx": (b"PK\x03\x04",),
-    ".odt": (b"PK\x03\x04",),
-    ".jpg": (b"\xff\xd8\xff",),
-    ".jpeg": (b"\xff\xd8\xff",),
-    ".png": (b"\x89PNG\r\n\x1a\n",),
-}
+DOCUMENT_SIGNATURES = {"pdf": PDF, "docx": ZIP, "odt": ZIP, "jpg": JPEG, "jpeg": JPEG, "png": PNG}
 PARTNER_FIELDS = (
     "name",
     "kind",
@@ -42,27 +35,13 @@ PARTNER_FIELDS = (
 
 def agreement_document_validate(document: UploadedFile) -> None:
     """Refuse anything but a PDF, DOCX, ODT, JPG or PNG file of at most 10 MB."""
-    extension = os.path.splitext(document.name or "")[1].lower()
-    if extension not in DOCUMENT_SIGNATURES:
-        raise ValidationError(
-            _("Upload the agreement as a PDF, DOCX, ODT, JPG or PNG file."), code="file_type"
-        )
-    if document.size > MAX_DOCUMENT_BYTES:
-        raise ValidationError(
-            _("The file is %(size)s MB; the limit is 10 MB.")
-            % {"size": f"{document.size / 1024 / 1024:.1f}"},
-            code="file_size",
-        )
-    document.seek(0)
-    head = document.read(8)
-    document.seek(0)
-    # The extension alone is the sender's claim; the first bytes show what the file is.
-    if not head.startswith(DOCUMENT_SIGNATURES[extension]):
-        raise ValidationError(
-            _("The file's content is not a %(type)s document.")
-            % {"type": extension.lstrip(".").upper()},
-            code="file_content",
-        )
+    upload_check(
+        document,
+        signatures=DOCUMENT_SIGNATURES,
+        max_bytes=MAX_DOCUMENT_BYTES,
+        type_message=_("Upload the agreement as a PDF, DOCX, ODT, JPG or PNG file."),
+        content_message=_("The file's content is not a %(type)s document."),
+    )
 
 
 def _private_name(document: UploadedFile) -> str:

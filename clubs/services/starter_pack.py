@@ -29,17 +29,9 @@ from django.utils.translation import gettext as _
 
 from clubs.models import Club, StarterDocument, StarterDocumentVersion
 from kos_portal.access import require
+from kos_portal.uploads import OLE, PDF, ZIP, upload_check
 
-# Extension -> the first bytes every such file starts with. The extension alone is a
-# claim; the signature stops an HTML page renamed to .pdf from being handed to clubs.
-ALLOWED_TYPES: dict[str, tuple[bytes, ...]] = {
-    "pdf": (b"%PDF-",),
-    "docx": (b"PK\x03\x04",),
-    "xlsx": (b"PK\x03\x04",),
-    "odt": (b"PK\x03\x04",),
-    "ods": (b"PK\x03\x04",),
-    "doc": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",),
-}
+ALLOWED_TYPES = {"pdf": PDF, "docx": ZIP, "xlsx": ZIP, "odt": ZIP, "ods": ZIP, "doc": OLE}
 MAX_FILE_BYTES = 20 * 1024 * 1024
 # Staying in memory up to this size; a bigger zip spills to a temporary file on disk.
 ZIP_SPOOL_BYTES = 16 * 1024 * 1024
@@ -57,37 +49,17 @@ def starter_file_check(file) -> str:
     """
     if file is None:
         raise ValidationError({"file": _("Choose a file to upload.")})
-    extension = Path(file.name or "").suffix.lower().lstrip(".")
-    if extension not in ALLOWED_TYPES:
-        raise ValidationError(
-            {
-                "file": _("%(name)s: only these file types are accepted: %(types)s.")
-                % {"name": Path(file.name or "").name, "types": ", ".join(sorted(ALLOWED_TYPES))}
-            }
+    try:
+        return upload_check(
+            file,
+            signatures=ALLOWED_TYPES,
+            max_bytes=MAX_FILE_BYTES,
+            type_message=_("%(name)s: only these file types are accepted: %(types)s.")
+            % {"name": "%(name)s", "types": ", ".join(sorted(ALLOWED_TYPES))},
+            content_message=_("The file's contents are not a .%(extension)s document."),
         )
-    if file.size > MAX_FILE_BYTES:
-        raise ValidationError(
-            {
-                "file": _("The file is %(size)s MB; the limit is %(limit)s MB.")
-                % {
-                    "size": f"{file.size / 1024 / 1024:.1f}",
-                    "limit": MAX_FILE_BYTES // 1024 // 1024,
-                }
-            }
-        )
-    if file.size == 0:
-        raise ValidationError({"file": _("The file is empty.")})
-    file.seek(0)
-    head = file.read(16)
-    file.seek(0)
-    if not head.startswith(ALLOWED_TYPES[extension]):
-        raise ValidationError(
-            {
-                "file": _("The file's contents are not a .%(extension)s document.")
-                % {"extension": extension}
-            }
-        )
-    return extension
+    except ValidationError as error:
+        raise ValidationError({"file": error.messages}) from error
 
 
 def _stored_name(document: StarterDocument, extension: str) -> str:

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from clubs.models import Club, Pillar
 from kos_portal import access
 from kos_portal.roles import Role
+from kos_portal.uploads import JPEG, PDF, PNG, upload_check
 from training.models import Course, InstructorProfile, InstructorQualification
 
 
@@ -129,47 +130,21 @@ PHONE_RE = re.compile(r"\+?[0-9][0-9 \-]{5,18}")
 
 # --- Qualifications --------------------------------------------------------------------
 
-# Extension -> the first bytes such a file starts with. The extension alone is a claim;
-# the signature stops, say, an HTML page renamed to .pdf from reaching a coordinator.
-DOCUMENT_TYPES: dict[str, tuple[bytes, ...]] = {
-    "pdf": (b"%PDF-",),
-    "jpg": (b"\xff\xd8\xff",),
-    "jpeg": (b"\xff\xd8\xff",),
-    "png": (b"\x89PNG\r\n\x1a\n",),
-}
+DOCUMENT_TYPES = {"pdf": PDF, "jpg": JPEG, "jpeg": JPEG, "png": PNG}
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 
 
 def qualification_document_check(file) -> str:
     """Refuse a document of the wrong type or size; return its lower-case extension."""
-    name = Path(file.name or "").name
-    extension = Path(name).suffix.lower().lstrip(".")
-    if extension not in DOCUMENT_TYPES:
-        raise ValidationError(
-            {"document": _("%(name)s: only PDF, JPG and PNG files are accepted.") % {"name": name}}
+    try:
+        extension = upload_check(
+            file,
+            signatures=DOCUMENT_TYPES,
+            max_bytes=MAX_DOCUMENT_BYTES,
+            type_message=_("%(name)s: only PDF, JPG and PNG files are accepted."),
         )
-    if file.size == 0:
-        raise ValidationError({"document": _("The file is empty.")})
-    if file.size > MAX_DOCUMENT_BYTES:
-        raise ValidationError(
-            {
-                "document": _("The file is %(size)s MB; the limit is %(limit)s MB.")
-                % {
-                    "size": f"{file.size / 1024 / 1024:.1f}",
-                    "limit": MAX_DOCUMENT_BYTES // 1024 // 1024,
-                }
-            }
-        )
-    file.seek(0)
-    head = file.read(16)
-    file.seek(0)
-    if not head.startswith(DOCUMENT_TYPES[extension]):
-        raise ValidationError(
-            {
-                "document": _("The file's contents are not a .%(extension)s file.")
-                % {"extension": extension}
-            }
-        )
+    except ValidationError as error:
+        raise ValidationError({"document": error.messages}) from error
     return "jpg" if extension == "jpeg" else extension
 
 
