@@ -98,6 +98,13 @@ RULES: dict[str, frozenset[str]] = {
     # small groups stay hidden). Gmina-level surveys: coordinators and national staff.
     "resilience.view_pulse": frozenset({Role.NATIONAL, Role.COORDINATOR, Role.LEADER}),
     "resilience.manage_surveys": frozenset({Role.NATIONAL, Role.COORDINATOR, Role.LEADER}),
+    # Dashboards: the country and its voivodeships and powiats for national staff; a gmina's
+    # dashboard and yearly report for its coordinators too; a club's for the club's staff.
+    # Objects are reached through scope_* first (outside scope: 404), as everywhere.
+    "dashboards.view_national": frozenset({Role.NATIONAL}),
+    "dashboards.view_gmina": frozenset({Role.NATIONAL, Role.COORDINATOR}),
+    "dashboards.view_club": STAFF_ROLES,
+    "dashboards.request_report": frozenset({Role.NATIONAL, Role.COORDINATOR}),
 }
 
 
@@ -494,3 +501,19 @@ def scope_gmina_or_club_objects(queryset: QuerySet, user, roles=None) -> QuerySe
     )
     gmina_rows = Q(club__isnull=True, municipality_id__in=sorted(gminas))
     return queryset.filter(gmina_rows | club_rows)
+
+
+# --- Dashboards ----------------------------------------------------------------------------
+
+
+def scope_area_stats(queryset: QuerySet, user) -> QuerySet:
+    """Rollup rows per area: every area for national staff; the rows of their own gminas
+    for coordinators; nothing for anyone else (country, voivodeship and powiat numbers are
+    national staff's)."""
+    scope = user_scope(user)
+    if scope.national:
+        return queryset
+    gminas = scope.gminas_for({Role.COORDINATOR})
+    if not gminas:
+        return queryset.none()
+    return queryset.filter(level="gmina", municipality_id__in=sorted(gminas))

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "training",
     "certificates",
     "resilience",
+    "dashboards",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -13,6 +13,7 @@ urlpatterns = [
     path("members/", include("members.urls")),
     path("training/", include("training.urls")),
     path("resilience/", include("resilience.urls")),
+    path("dashboards/", include("dashboards.urls")),
     # Certificates live under certificates/…, their public check under verify/<code>.
     path("", include("certificates.urls")),
     path("admin/", admin.site.urls),

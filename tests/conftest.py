@@ -10,6 +10,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from clubs.models import Invitation
+from dashboards.models import GminaReport
 from kos_portal.roles import Role
 from resilience.models import AfterActionReview, ProblemCase, Survey
 from tests import factories
@@ -111,6 +112,19 @@ def world(db) -> World:
     survey = Survey.objects.create(
         municipality=municipality, club=club, kind=Survey.Kind.PERIODIC, title="Puls KOS"
     )
+    # Dashboards: the gmina's yearly report with stand-in files (rendering is tested in
+    # tests/dashboards).
+    report = GminaReport.objects.create(
+        municipality=municipality,
+        year=date.today().year - 1,
+        status=GminaReport.Status.DONE,
+        requested_by=users["coordinator"],
+        requested_at=timezone.now(),
+        rendered_at=timezone.now(),
+    )
+    report.pdf.save("raport.pdf", ContentFile(factories.PDF_BYTES), save=False)
+    report.xlsx.save("raport.xlsx", ContentFile(b"PK\x03\x04 stand-in"), save=False)
+    report.save()
     return World(
         club=club,
         other_club=other_club,
@@ -138,6 +152,7 @@ def world(db) -> World:
             "indicator": indicator,
             "survey": survey,
             "certificate": certificate,
+            "report": report,
         },
         kwargs={
             "club_pk": club.pk,
@@ -167,6 +182,10 @@ def world(db) -> World:
             "ical_token": instructor_profile.ical_token,
             "certificate_pk": certificate.pk,
             "code": certificate.verification_code,
+            "voivodeship_code": municipality.powiat.voivodeship.code,
+            "powiat_code": municipality.powiat.code,
+            "table": "pillars",  # every dashboard has a per-pillar table
+            "report_pk": report.pk,
             # allauth's emailed links, with keys that match nothing
             "key": "no-such-key",
             "uidb36": "1",

@@ -159,6 +159,8 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "resilience:survey-create":         (302, 200, 200, 200, 403, 403, 200),
     "resilience:survey-detail":         (302, 200, 200, 200, 403, 404, 404),
     "resilience:survey-answer":         (200, 200, 200, 200, 200, 200, 200),
+    "dashboards:refresh":               (302, 302, 403, 403, 403, 403, 403),
+    "dashboards:report-list":           (302, 200, 200, 403, 403, 404, 404),  # form errors
     "resilience:survey-thanks":         (200, 200, 200, 200, 200, 200, 200),
     "resilience:trust-kpis":            (302, 200, 200, 200, 403, 404, 404),
     # allauth: signing in, email, password and two-factor pages
@@ -177,6 +179,24 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "account_reset_password_done":      (200, 200, 200, 200, 200, 200, 200),
     "account_reset_password_from_key":  (200, 200, 200, 200, 200, 200, 200),
     "account_reset_password_from_key_done": (200, 200, 200, 200, 200, 200, 200),
+    # dashboards: national staff see the country and drill down; coordinators their gmina;
+    # club staff their club. The leader's and instructor's gmina is in scope (403), the
+    # outsider's is not (404).
+    "dashboards:index":                 (302, 302, 302, 302, 403, 403, 302),
+    "dashboards:refresh":               (405, 405, 405, 405, 405, 405, 405),
+    "dashboards:country":               (302, 200, 403, 403, 403, 403, 403),
+    "dashboards:country-export":        (302, 200, 403, 403, 403, 403, 403),
+    "dashboards:voivodeship":           (302, 200, 403, 403, 403, 403, 403),
+    "dashboards:voivodeship-export":    (302, 200, 403, 403, 403, 403, 403),
+    "dashboards:powiat":                (302, 200, 403, 403, 403, 403, 403),
+    "dashboards:powiat-export":         (302, 200, 403, 403, 403, 403, 403),
+    "dashboards:gmina":                 (302, 200, 200, 403, 403, 404, 404),
+    "dashboards:gmina-export":          (302, 200, 200, 403, 403, 404, 404),
+    "dashboards:club":                  (302, 200, 200, 200, 403, 404, 404),
+    "dashboards:club-export":           (302, 200, 200, 200, 403, 404, 404),
+    "dashboards:report-list":           (302, 200, 200, 403, 403, 404, 404),
+    "dashboards:report-pdf":            (302, 200, 200, 403, 403, 404, 404),
+    "dashboards:report-xlsx":           (302, 200, 200, 403, 403, 404, 404),
     "mfa_index":                        (302, 200, 200, 200, 200, 200, 200),
     "mfa_authenticate":                 (302, 302, 302, 302, 302, 302, 302),
     "mfa_reauthenticate":               (302, 200, 200, 302, 302, 302, 302),
