@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from certificates.models import Certificate
 from clubs.models import Club
+from kos_portal.widgets import FastSelect
 from training.models import Course
 
 STATE_CHOICES = [
@@ -20,7 +21,11 @@ class CertificateFilterForm(forms.Form):
     """Filters of the certificate list; the choices come from the user's scope."""
 
     club = forms.ModelChoiceField(
-        label=_("Club"), queryset=Club.objects.none(), required=False, empty_label=_("All clubs")
+        label=_("Club"),
+        queryset=Club.objects.none(),
+        required=False,
+        empty_label=_("All clubs"),
+        widget=FastSelect(fields=("name",)),  # national staff choose among 2,500 clubs
     )
     course = forms.ModelChoiceField(
         label=_("Course"),

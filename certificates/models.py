@@ -112,6 +112,8 @@ class Certificate(models.Model):
         indexes = [
             models.Index(fields=["expires_on", "status"]),
             models.Index(fields=["club", "-issued_on"]),
+            # The national list's order: its pages are read from this index alone.
+            models.Index(fields=["-issued_on", "-id"], name="certificate_newest_idx"),
             models.Index(fields=["render_status", "render_requested_at"]),
         ]
 

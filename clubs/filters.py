@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clubs.models import Club, Municipality, Pillar, Powiat, Voivodeship, search_key
 from kos_portal import access
+from kos_portal.widgets import FastSelect
 
 # Sort keys users may ask for -> the columns they sort by. Nothing else reaches order_by().
 SORT_KEYS = {
@@ -47,6 +48,7 @@ class ClubFilter(django_filters.FilterSet):
     )
     powiat = django_filters.ModelChoiceFilter(
         label=_("Powiat"),
+        widget=FastSelect,  # 380 powiats for national staff
         field_name="municipality__powiat",
         queryset=Powiat.objects.none(),
         to_field_name="code",

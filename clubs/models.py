@@ -265,7 +265,10 @@ class Partner(models.Model):
                 fields=["municipality", "kind", "name_key"], name="partner_unique_per_gmina"
             )
         ]
-        indexes = [models.Index(fields=["kind", "name"])]
+        indexes = [
+            models.Index(fields=["kind", "name"]),
+            models.Index(fields=["name", "id"], name="partner_name_idx"),  # the list's order
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -8,6 +8,7 @@ from django.forms.models import ModelChoiceIterator
 from django.utils.translation import gettext_lazy as _
 
 from clubs.models import Municipality, Partner, Powiat, Voivodeship, search_key
+from kos_portal.widgets import FastSelect
 
 OFFERS = [
     ("venue", _("a venue")),
@@ -50,6 +51,7 @@ class PartnerFilter(django_filters.FilterSet):
     )
     powiat = django_filters.ModelChoiceFilter(
         label=_("Powiat"),
+        widget=FastSelect,  # 380 powiats for national staff
         field_name="municipality__powiat",
         queryset=Powiat.objects.none(),
         empty_label=_("all"),

@@ -1,5 +1,7 @@
 """Request-wide rules: the user's language, privileged session expiry, and required MFA."""
 
+import time
+
 from django.conf import settings
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -25,9 +27,11 @@ class UserLanguageMiddleware:
 class PrivilegedSessionMiddleware:
     """National staff and coordinators are signed out after 30 minutes without a request.
 
-    set_expiry() on every request slides the window forward (and saves the session). It
-    runs after the view, so the request that signs someone in already gets the short
-    window, rather than the default two weeks until their next request.
+    set_expiry() slides the window forward (and saves the session). Signing in starts the
+    window (start_idle_window), so the requests that follow need not save. After that the
+    window moves at most once a minute (IDLE_REFRESH_SECONDS): saving the session on every
+    request cost three queries a page (issue #7), and a window that ends up to a minute
+    early changes nothing that matters.
     """
 
     def __init__(self, get_response):
@@ -37,8 +41,36 @@ class PrivilegedSessionMiddleware:
         response = self.get_response(request)
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and access.is_privileged(user):
-            request.session.set_expiry(settings.PRIVILEGED_SESSION_IDLE_SECONDS)
+            _slide_idle_window(request.session)
         return response
+
+
+# When the idle window last moved (a Unix time in the session), and how often it may move.
+IDLE_REFRESHED_KEY = "_kos_idle_refreshed"
+IDLE_REFRESH_SECONDS = 60
+
+
+def _slide_idle_window(session) -> None:
+    idle = settings.PRIVILEGED_SESSION_IDLE_SECONDS
+    now = int(time.time())
+    refreshed = session.get(IDLE_REFRESHED_KEY)
+    recent = refreshed is not None and 0 <= now - refreshed < IDLE_REFRESH_SECONDS
+    if not recent or session.get_expiry_age() != idle:
+        session.set_expiry(idle)
+        session[IDLE_REFRESHED_KEY] = now
+
+
+def start_idle_window(sender, request, user, **kwargs) -> None:
+    """On user_logged_in: a privileged user's session gets its short window with the
+    login's own save (connected in KosPortalConfig.ready)."""
+    if request is None or not hasattr(request, "session"):
+        return
+    had_scope = hasattr(user, "_kos_scope")
+    privileged = access.is_privileged(user)
+    if not had_scope:  # roles may still change in this request (accepting an invitation)
+        access.forget_scope(user)
+    if privileged:
+        _slide_idle_window(request.session)
 
 
 # Paths a user who still owes MFA set-up can reach: accounts (to set it up or sign out),

@@ -154,7 +154,13 @@ class Membership(models.Model):
         verbose_name = _("membership")
         verbose_name_plural = _("memberships")
         constraints = [models.UniqueConstraint(fields=["member", "club"], name="membership_unique")]
-        indexes = [models.Index(fields=["club", "status"])]
+        indexes = [
+            models.Index(fields=["club", "status"]),
+            # Applications across clubs, oldest first (members:application-list).
+            models.Index(
+                fields=["status", "applied_on", "id"], name="membership_status_applied_idx"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.member} – {self.club}"
@@ -310,6 +316,8 @@ class PersonalDataAccess(models.Model):
 
     class Meta:
         ordering = ["-at", "-pk"]
+        # The log's order: deep pages are read from this index alone.
+        indexes = [models.Index(fields=["-at", "-id"], name="access_log_newest_idx")]
         verbose_name = _("personal data access")
         verbose_name_plural = _("personal data access log")
 

@@ -3,7 +3,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from clubs.models import Pillar
+from clubs.models import Municipality, Pillar
+from kos_portal.widgets import FastSelect
 from resilience.models import Threat
 from resilience.selectors_threats import LEVELS, gmina_people, municipalities_for
 
@@ -46,7 +47,11 @@ class ThreatForm(forms.Form):
 
 class ThreatFilterForm(forms.Form):
     municipality = forms.ModelChoiceField(
-        label=_("Gmina"), queryset=None, required=False, empty_label=_("All my gminas")
+        label=_("Gmina"),
+        queryset=None,
+        required=False,
+        empty_label=_("All my gminas"),
+        widget=FastSelect(fields=("name", "kind")),  # national staff: 2,479 gminas
     )
     kind = forms.ChoiceField(
         label=_("Kind"), choices=[("", _("All kinds")), *Threat.Kind.choices], required=False
@@ -60,6 +65,9 @@ class ThreatFilterForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["municipality"].queryset = municipalities_for(user)
+        # Municipality.__str__, with the kinds translated once rather than once per gmina.
+        kinds = {value: str(label) for value, label in Municipality.Kind.choices}
+        self.fields["municipality"].widget.label_of = lambda name, kind: f"{name} ({kinds[kind]})"
 
 
 class ThreatReviewForm(forms.Form):

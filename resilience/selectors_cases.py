@@ -18,23 +18,24 @@ VIEW_ROLES = access.RULES["resilience.view_cases"]
 
 
 def case_list_for(user, *, status: str | None = None) -> QuerySet[ProblemCase]:
-    """The cases the user may read (club staff, not instructors), newest first."""
+    """The cases the user may read (club staff, not instructors), newest first;
+    `with_open_actions` adds the list's counts (to a page's rows only)."""
     cases = (
         ProblemCase.objects.visible_to(user, VIEW_ROLES)
         .select_related("municipality", "club")
-        .annotate(
-            open_actions=Count(
-                "actions",
-                filter=Q(
-                    actions__status__in=[CaseAction.Status.PLANNED, CaseAction.Status.UNDER_WAY]
-                ),
-            )
-        )
-        .order_by("-created_at", "-pk")  # GROUP BY drops Meta.ordering
+        .order_by("-created_at", "-pk")
     )
     if status:
         cases = cases.filter(status=status)
     return cases
+
+
+def with_open_actions(cases: QuerySet[ProblemCase]) -> QuerySet[ProblemCase]:
+    """The cases with `open_actions`, their planned and under-way actions."""
+    open_statuses = [CaseAction.Status.PLANNED, CaseAction.Status.UNDER_WAY]
+    return cases.annotate(
+        open_actions=Count("actions", filter=Q(actions__status__in=open_statuses))
+    )
 
 
 def case_get_for(user, case_pk: int) -> ProblemCase:

@@ -95,13 +95,18 @@ def period_label(period: date, kind: str) -> str:
 
 
 def survey_list_for(user) -> QuerySet[Survey]:
-    """Surveys whose results the user may read, with their number of answers."""
+    """Surveys whose results the user may read, newest first; `with_response_counts` adds
+    their number of answers (to a page's rows only)."""
     return (
         Survey.objects.visible_to(user, VIEW_ROLES)
         .select_related("municipality", "club")
-        .annotate(response_count=Count("responses"))
-        .order_by("-opens_on", "-pk")  # GROUP BY drops Meta.ordering
+        .order_by("-opens_on", "-pk")
     )
+
+
+def with_response_counts(surveys: QuerySet[Survey]) -> QuerySet[Survey]:
+    """The surveys with `response_count`, their number of answers."""
+    return surveys.annotate(response_count=Count("responses"))
 
 
 def survey_get_for(user, survey_pk: int) -> Survey:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -24,6 +23,7 @@ from certificates.services import management as services
 from kos_portal import access
 from kos_portal.access import require
 from kos_portal.exports import export_response
+from kos_portal.pagination import Paginator
 
 PAGE_SIZE = 50
 

@@ -80,19 +80,20 @@ class PublicClubFilter(django_filters.FilterSet):
         gmina = data.get("gmina") or ""
         # 380 powiats and 2,479 gminas make useless selects: offer the ones inside the
         # chosen area, and accept a code from a link (the gmina alone) as it is.
+        # No code chosen: an empty select, without asking the database for it.
         powiats = Powiat.objects.filter(is_current=True)
-        self.filters["powiat"].queryset = (
-            powiats.filter(voivodeship__code=voivodeship)
-            if voivodeship
-            else powiats.filter(code=powiat)
-        )
+        if voivodeship:
+            powiats = powiats.filter(voivodeship__code=voivodeship)
+        else:
+            powiats = powiats.filter(code=powiat) if powiat else powiats.none()
+        self.filters["powiat"].queryset = powiats
         gminas = Municipality.objects.filter(is_current=True)
         if powiat:
             gminas = gminas.filter(powiat__code=powiat)
         elif voivodeship:
             gminas = gminas.filter(powiat__voivodeship__code=voivodeship)
         else:
-            gminas = gminas.filter(code=gmina)
+            gminas = gminas.filter(code=gmina) if gmina else gminas.none()
         self.filters["gmina"].queryset = gminas
 
     def filter_q(self, queryset, name, value):

@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -17,6 +16,7 @@ from clubs.models import Municipality
 from clubs.services import clubs as services
 from kos_portal.access import require
 from kos_portal.exports import export_response
+from kos_portal.pagination import Paginator
 from kos_portal.roles import Role
 
 CLUBS_PER_PAGE = 50
@@ -40,7 +40,9 @@ def _filtered_clubs(request):
 def club_list(request):
     require(request.user, "clubs.view_club")
     filters, clubs = _filtered_clubs(request)
-    page = Paginator(clubs, CLUBS_PER_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(clubs, CLUBS_PER_PAGE, load=selectors.with_active_members).get_page(
+        request.GET.get("page")
+    )
     context = {"page": page, "filter": filters, "sort_headers": filters.sort_headers()}
     # htmx asks for the table only, except when it restores history and needs the page.
     htmx = getattr(request, "htmx", None)
@@ -89,7 +91,9 @@ def club_export(request):
             ", ".join(pillar.name for pillar in club.pillars.all()),
             club.active_members,
         ]
-        for club in clubs.prefetch_related("pillars").iterator(chunk_size=500)
+        for club in selectors.with_active_members(clubs)
+        .prefetch_related("pillars")
+        .iterator(chunk_size=500)
     )
     filename = f"clubs-{timezone.localdate().isoformat()}"
     return export_response(fmt, filename, header, rows)

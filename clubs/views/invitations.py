@@ -6,7 +6,6 @@ from django.contrib import messages
 from django.contrib.auth import REDIRECT_FIELD_NAME, get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -18,6 +17,7 @@ from clubs.models import Invitation
 from clubs.services import invitations as services
 from kos_portal import access
 from kos_portal.access import require
+from kos_portal.pagination import Paginator
 
 # --- Invitations ---------------------------------------------------------------------
 

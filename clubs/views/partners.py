@@ -5,7 +5,6 @@ import os
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils.text import slugify
@@ -26,6 +25,7 @@ from clubs.services import partners as services
 from kos_portal import access
 from kos_portal.access import require
 from kos_portal.exports import export_response
+from kos_portal.pagination import Paginator
 
 PAGE_SIZE = 50
 SORT_COLUMNS = [

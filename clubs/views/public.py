@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -16,6 +15,7 @@ from clubs import map as club_map
 from clubs import public_selectors as selectors
 from clubs.forms.public import ClubProposalForm, ContactForm, PublicClubFilter
 from clubs.services import public as services
+from kos_portal.pagination import Paginator
 
 # Only submissions that pass the form count: a typo costs an honest sender nothing, and
 # an invalid form sends no email anyway. The honeypot's catches count too.

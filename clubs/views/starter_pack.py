@@ -8,7 +8,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_cache_control
@@ -23,6 +22,7 @@ from clubs.forms.starter_pack import (
 from clubs.models import StarterDocument, StarterDocumentVersion
 from clubs.services import starter_pack as services
 from kos_portal.access import require
+from kos_portal.pagination import Paginator
 
 MANAGE = "clubs.manage_starter_pack"
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -20,6 +19,7 @@ from django_ratelimit.core import is_ratelimited
 from clubs.models import Club
 from kos_portal.access import require
 from kos_portal.exports import export_response
+from kos_portal.pagination import Paginator
 from members import age
 from members import selectors as sel
 from members.forms.roster import (

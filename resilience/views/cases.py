@@ -5,11 +5,11 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from kos_portal.access import require
+from kos_portal.pagination import Paginator
 from resilience import selectors_cases as selectors
 from resilience.forms_cases import CaseActionForm, IndicatorForm, MeasurementForm, ProblemCaseForm
 from resilience.models import ProblemCase
@@ -25,7 +25,9 @@ def case_list(request):
     if status not in ProblemCase.Status.values:
         status = None
     cases = selectors.case_list_for(request.user, status=status)
-    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(cases, PAGE_SIZE, load=selectors.with_open_actions).get_page(
+        request.GET.get("page")
+    )
     context = {"page": page, "status": status, "statuses": ProblemCase.Status.choices}
     return render(request, "resilience/case_list.html", context)
 

@@ -8,7 +8,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
@@ -20,6 +19,7 @@ from django_ratelimit.core import is_ratelimited
 from clubs.models import Municipality
 from kos_portal import exports
 from kos_portal.access import require
+from kos_portal.pagination import Paginator
 from resilience import selectors_pulse as selectors
 from resilience.forms_pulse import SurveyAnswerForm, SurveyForm
 from resilience.services import pulse as services
@@ -34,7 +34,8 @@ PAGE_SIZE = 50
 @login_required
 def survey_list(request):
     require(request.user, "resilience.view_pulse")
-    page = Paginator(selectors.survey_list_for(request.user), PAGE_SIZE).get_page(
+    surveys = selectors.survey_list_for(request.user)
+    page = Paginator(surveys, PAGE_SIZE, load=selectors.with_response_counts).get_page(
         request.GET.get("page")
     )
     context = {"page": page, "min_responses": selectors.min_responses()}

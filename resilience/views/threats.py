@@ -3,13 +3,13 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from clubs.models import Municipality
 from kos_portal import access
+from kos_portal.pagination import Paginator
 from resilience import selectors_threats as sel
 from resilience.forms_threats import ThreatFilterForm, ThreatForm, ThreatReviewForm
 from resilience.services.threats import threat_review as threat_review_service

@@ -3,11 +3,11 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from kos_portal import access
+from kos_portal.pagination import Paginator
 from training import selectors_catalogue as selectors
 from training.forms.catalogue import CourseFilterForm, CourseForm
 from training.models import Course

@@ -6,7 +6,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,6 +14,7 @@ from django.views.decorators.http import require_POST
 from clubs.models import Club
 from kos_portal import access
 from kos_portal.access import require
+from kos_portal.pagination import Paginator
 from kos_portal.roles import Role
 from members.models import PersonalDataAccess
 from members.services.access_log import personal_data_access_log
@@ -56,7 +56,9 @@ def session_list(request, club_pk: int):
     club = sel.club_for_sessions(request.user, club_pk)
     form, filters = _filters(request)
     sessions = sel.session_list_for(request.user, club, filters)
-    page = Paginator(sessions, sel.SESSION_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(sessions, sel.SESSION_PAGE_SIZE, load=sel.with_counts).get_page(
+        request.GET.get("page")
+    )
     context = {
         "club": club,
         "page": page,
@@ -74,7 +76,9 @@ def my_sessions(request):
         raise PermissionDenied
     form, filters = _filters(request)
     sessions = sel.my_sessions_for(request.user, filters)
-    page = Paginator(sessions, sel.SESSION_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(sessions, sel.SESSION_PAGE_SIZE, load=sel.with_counts).get_page(
+        request.GET.get("page")
+    )
     context = {"page": page, "filter_form": form, "filters": filters}
     return render(request, "training/session_mine.html", context)
 
