@@ -62,7 +62,9 @@ class AreaStat(models.Model):
     )
 
     gminas = models.PositiveIntegerField(_("gminas"), default=0)
-    gminas_with_active_club = models.PositiveIntegerField(_("gminas with an active club"), default=0)
+    gminas_with_active_club = models.PositiveIntegerField(
+        _("gminas with an active club"), default=0
+    )
     clubs_proposed = models.PositiveIntegerField(_("proposed clubs"), default=0)
     clubs_active = models.PositiveIntegerField(_("active clubs"), default=0)
     clubs_suspended = models.PositiveIntegerField(_("suspended clubs"), default=0)
@@ -77,9 +79,7 @@ class AreaStat(models.Model):
     members_certified_valid = models.PositiveIntegerField(
         _("members with a valid certificate"), default=0
     )
-    members_certified_ever = models.PositiveIntegerField(
-        _("members ever certified"), default=0
-    )
+    members_certified_ever = models.PositiveIntegerField(_("members ever certified"), default=0)
     sessions_held = models.PositiveIntegerField(_("sessions held"), default=0)
     sessions_planned = models.PositiveIntegerField(_("sessions planned"), default=0)
     certificates_issued = models.PositiveIntegerField(_("certificates issued"), default=0)
@@ -128,6 +128,9 @@ class AreaPillarStat(models.Model):
             models.UniqueConstraint(fields=["area", "pillar"], name="areapillarstat_unique")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.area} / {self.pillar_id}"
+
 
 class AreaMonthStat(models.Model):
     """Per calendar month: certificates issued and sessions held (time series)."""
@@ -143,6 +146,9 @@ class AreaMonthStat(models.Model):
             models.UniqueConstraint(fields=["area", "month"], name="areamonthstat_unique")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.area} / {self.month:%Y-%m}"
+
 
 class AreaPartnerStat(models.Model):
     """Per partner kind: partners linked to the area's clubs, and clubs with such a partner."""
@@ -157,6 +163,9 @@ class AreaPartnerStat(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["area", "kind"], name="areapartnerstat_unique")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.area} / {self.kind}"
 
 
 class ClubStatQuerySet(models.QuerySet):
@@ -194,6 +203,9 @@ class ClubStat(models.Model):
     class Meta:
         ordering = ["club__name"]
 
+    def __str__(self) -> str:
+        return str(self.club_id)
+
 
 class ClubPillarStat(models.Model):
     """Active members of a club per pillar status (training.selectors_history)."""
@@ -210,6 +222,9 @@ class ClubPillarStat(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["club_stat", "pillar"], name="clubpillarstat_unique")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.club_stat_id} / {self.pillar_id}"
 
 
 class GminaReportQuerySet(models.QuerySet):

@@ -229,6 +229,11 @@ CELERY_BEAT_SCHEDULE["certificates-render-reconcile"] = {
     "task": "certificates.tasks.certificate_render_reconcile_task",
     "schedule": 2 * 60,  # every 2 minutes
 }
+# Gminas' yearly reports left pending too long are re-queued (docs/reports.md).
+CELERY_BEAT_SCHEDULE["dashboards-report-reconcile"] = {
+    "task": "dashboards.report_tasks.report_reconcile_task",
+    "schedule": 5 * 60,  # every 5 minutes
+}
 
 # Reminders and alerts (docs/reminders.md). Beat must run as ONE process; a second beat
 # would only queue duplicates, which ReminderLog then refuses to send.
@@ -251,6 +256,15 @@ CELERY_BEAT_SCHEDULE["certificates-qualification-alerts"] = {
 CELERY_BEAT_SCHEDULE["resilience-corrective-action-reminders"] = {
     "task": "resilience.tasks.corrective_action_reminders_task",
     "schedule": crontab(hour=7, minute=30),  # daily; each action is reminded once per due date
+}
+# Dashboards read rollup tables recomputed by this task (docs/rollups.md); the numbers are
+# at most this many minutes old, plus the refresh's own duration.
+ROLLUP_REFRESH_MINUTES = int(env("ROLLUP_REFRESH_MINUTES", "15"))
+CELERY_BEAT_SCHEDULE["dashboards-rollups-refresh"] = {
+    "task": "dashboards.tasks.rollups_refresh_task",
+    "schedule": ROLLUP_REFRESH_MINUTES * 60,
+    # A refresh still queued when the next one is due is dropped rather than run late.
+    "options": {"expires": ROLLUP_REFRESH_MINUTES * 60},
 }
 
 # Cache: Redis when configured, because allauth's rate limits need a cache that all
