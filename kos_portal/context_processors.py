@@ -13,6 +13,9 @@ def navigation(request) -> dict:
         return {"nav_items": [], "user_roles": []}
     scope = access.user_scope(user)
     items = [(reverse("home"), _("Home"))]
+    # National staff, coordinators and leaders: their own dashboard (cached scope, no query).
+    if access.can(user, "dashboards.view_club"):
+        items.append((reverse("dashboards:index"), _("Dashboard")))
     if scope.roles:
         items.append((reverse("clubs:club-list"), _("Clubs")))
         items.append((reverse("clubs:partner-list"), _("Partners")))
