@@ -11,3 +11,5 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # certificates/reminder_tasks.py: reminders and alerts run from beat (docs/reminders.md).
 app.autodiscover_tasks(related_name="reminder_tasks")
+# dashboards/report_tasks.py: the gmina's yearly report (docs/reports.md).
+app.autodiscover_tasks(related_name="report_tasks")
