@@ -19,7 +19,7 @@ help:
 	@echo "make test     install, pytest (ARGS='-k name' to pass options)"
 	@echo "make lint     ruff check, ruff format --check, makemigrations --check"
 	@echo "make fmt      ruff fix and format"
-	@echo "make bench    benchmarks (bench/run.py)"
+	@echo "make bench    benchmarks (bench/run.py; pages at national scale need PostgreSQL)"
 
 $(PYTHON):
 	python3.11 -m venv $(VENV)
@@ -61,9 +61,13 @@ fmt: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# bench/pages.py: every dashboard and list page at full and at 1/100 scale (PostgreSQL).
+# A database that does not exist yet is created, migrated and seeded (seed_scale, ~2 min).
+BENCH_DATABASES ?= postgres://postgres@127.0.0.1:5432/kos_scale,postgres://postgres@127.0.0.1:5432/kos_scale_small
+
 bench: install
 	@if [ -f bench/run.py ]; then \
-		$(PYTHON) bench/run.py; \
+		BENCH_DATABASES=$(BENCH_DATABASES) $(PYTHON) bench/run.py; \
 	else \
 		echo "No benchmarks yet: bench/run.py comes later."; \
 	fi

@@ -2,7 +2,8 @@
 
 Each script records its figures in docs/performance.md (pass --no-record to only print).
 Extra arguments are passed to every script, e.g. `--database-url postgres://...`.
-Dashboards at national scale (bench/results.json) come with the dashboards issue (#7).
+pages.py (dashboards and list pages at national scale, bench/results.json) uses the
+PostgreSQL databases in BENCH_DATABASES instead; see its docstring.
 """
 
 import subprocess
@@ -10,7 +11,7 @@ import sys
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
-SCRIPTS = ["import_partners.py", "import_members.py", "certificates.py"]
+SCRIPTS = ["import_partners.py", "import_members.py", "certificates.py", "pages.py"]
 
 
 def main() -> int:
