@@ -159,8 +159,6 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "resilience:survey-create":         (302, 200, 200, 200, 403, 403, 200),
     "resilience:survey-detail":         (302, 200, 200, 200, 403, 404, 404),
     "resilience:survey-answer":         (200, 200, 200, 200, 200, 200, 200),
-    "dashboards:refresh":               (302, 302, 403, 403, 403, 403, 403),
-    "dashboards:report-list":           (302, 200, 200, 403, 403, 404, 404),  # form errors
     "resilience:survey-thanks":         (200, 200, 200, 200, 200, 200, 200),
     "resilience:trust-kpis":            (302, 200, 200, 200, 403, 404, 404),
     # allauth: signing in, email, password and two-factor pages
@@ -225,6 +223,8 @@ EXPECTED_POST: dict[str, tuple[int, ...]] = {
     "resilience:threat-review":         (302, 302, 302, 403, 403, 404, 404),
     "resilience:survey-answer":         (200, 200, 200, 200, 200, 200, 200),  # form errors
     "resilience:survey-thanks":         (405, 405, 405, 405, 405, 405, 405),
+    "dashboards:report-list":           (302, 200, 200, 403, 403, 404, 404),  # form errors
+    "dashboards:refresh":               (302, 302, 403, 403, 403, 403, 403),
 }
 # fmt: on
 
@@ -329,3 +329,17 @@ def test_admin_pages_open_for_national_staff(client, world):
         assert response.status_code in (200, 302), name
         if name.endswith("_changelist") or name == "admin:index":
             assert response.status_code == 200, name
+
+
+def test_no_row_is_written_twice():
+    """A dict literal keeps the last of two equal keys silently: a row pasted into the
+    wrong table would replace another row and never be tested itself."""
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse(Path(__file__).read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.AnnAssign) and isinstance(node.value, ast.Dict):
+            keys = [key.value for key in node.value.keys if isinstance(key, ast.Constant)]
+            repeated = sorted({key for key in keys if keys.count(key) > 1})
+            assert not repeated, f"{node.target.id}: rows written twice: {repeated}"
