@@ -157,6 +157,9 @@ class Exercise(models.Model):
         ordering = ["-starts_at", "pk"]
         verbose_name = _("exercise")
         verbose_name_plural = _("exercises")
+        # The exercise list reads the next 50 and the last 50 by start: without it, national
+        # staff's page sorted all 9,600 exercises (28 ms at national scale).
+        indexes = [models.Index(fields=["starts_at", "id"], name="exercise_starts_idx")]
 
     def __str__(self) -> str:
         return self.title
