@@ -596,7 +596,13 @@ class _Computation:
         leaders = by_club(
             Assignment.objects.active().filter(role=Role.LEADER, club__isnull=False),
             leaders=Count("pk"),
-            leaders_seen=Count("pk", filter=Q(user__last_login__gte=window_start)),
+            # Seen in the window, or appointed in it and not signed in yet (a new leader
+            # has had no time to lapse).
+            leaders_seen=Count(
+                "pk",
+                filter=Q(user__last_login__gte=window_start)
+                | Q(user__last_login__isnull=True, created_at__gte=window_start),
+            ),
         )
         for club_id, municipality_id, status in Club.objects.values_list(
             "pk", "municipality_id", "status"

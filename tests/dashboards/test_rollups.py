@@ -666,3 +666,16 @@ def test_beat_runs_the_refresh_every_15_minutes(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["dashboards-rollups-refresh"]
     assert entry["task"] == "dashboards.tasks.rollups_refresh_task"
     assert entry["schedule"] == 15 * 60
+
+
+def test_a_new_leader_who_has_not_signed_in_yet_is_not_lapsing(db):
+    club = factories.ClubFactory(status=Club.Status.ACTIVE)
+    leader = factories.leader_of(club)  # appointed now, never signed in
+    rollups_refresh()
+    assert club.stat.leader_lapsing is False
+
+    # Appointed 100 days ago and still never signed in: lapsing.
+    leader.assignments.update(created_at=timezone.now() - timedelta(days=100))
+    rollups_refresh()
+    club.refresh_from_db()
+    assert club.stat.leader_lapsing is True
