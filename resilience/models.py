@@ -167,6 +167,11 @@ class Exercise(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("resilience:exercise-detail", kwargs={"exercise_pk": self.pk})
 
+    @property
+    def has_started(self) -> bool:
+        """Attendance and the after-action review are recorded only from the start on."""
+        return self.starts_at <= timezone.now()
+
 
 class ExerciseParticipation(models.Model):
     class Role(models.TextChoices):

@@ -191,7 +191,7 @@ def exercise_attendance_record(
     *, exercise: Exercise, attended: Iterable[ExerciseParticipation]
 ) -> None:
     """After the exercise: mark who took part (the others did not) and mark it held."""
-    if exercise.starts_at > timezone.now():
+    if not exercise.has_started:
         raise ValidationError(_("Attendance is recorded once the exercise has started."))
     if exercise.status == Exercise.Status.CANCELLED:
         raise ValidationError(_("The exercise was cancelled."))
@@ -211,7 +211,7 @@ def review_save(
     *, exercise: Exercise, went_well: str, went_badly: str, lessons: str, written_by
 ) -> AfterActionReview:
     """Write or update the exercise's after-action review. Safe to run twice."""
-    if exercise.starts_at > timezone.now():
+    if not exercise.has_started:
         raise ValidationError(_("The review is written after the exercise."))
     review, _created = AfterActionReview.objects.update_or_create(
         exercise=exercise,
