@@ -38,9 +38,7 @@ class CertificateNumberSequence(models.Model):
 class CertificateQuerySet(models.QuerySet):
     def visible_to(self, user) -> "CertificateQuerySet":
         """Certificates of the user's clubs (personal-data roles) and the user's own."""
-        return access.scope_club_objects(
-            self, user, access.PERSONAL_DATA_ROLES, own_field="member__user"
-        )
+        return access.scope_club_objects(self, user, access.PERSONAL_DATA_ROLES, members_own=True)
 
 
 class Certificate(models.Model):

@@ -108,7 +108,7 @@ class Paginator(DjangoPaginator):
         object_list: QuerySet,
         per_page: int,
         *,
-        load: Callable[[QuerySet], QuerySet] | None = None,
+        load: Callable[[QuerySet], QuerySet | list] | None = None,
         exact_up_to: int | None = None,
     ):
         if not isinstance(object_list, QuerySet):

@@ -123,9 +123,7 @@ class Member(models.Model):
 class MembershipQuerySet(models.QuerySet):
     def visible_to(self, user) -> "MembershipQuerySet":
         """Memberships in the user's clubs (personal-data roles), and the user's own."""
-        return access.scope_club_objects(
-            self, user, access.PERSONAL_DATA_ROLES, own_field="member__user"
-        )
+        return access.scope_club_objects(self, user, access.PERSONAL_DATA_ROLES, members_own=True)
 
 
 class Membership(models.Model):

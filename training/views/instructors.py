@@ -47,10 +47,10 @@ def _require_instructor(user) -> None:
 def instructor_list(request):
     access.require(request.user, VIEW)
     text = request.GET.get("q", "")[:100]
-    page = Paginator(selectors.instructor_list(request.user, text=text), 50).get_page(
+    instructors = selectors.instructor_list(request.user, text=text)
+    page = Paginator(instructors, 50, load=selectors.with_qualification_states).get_page(
         request.GET.get("page")
     )
-    page.object_list = selectors.with_qualification_states(page.object_list)
     return render(request, "training/instructor_list.html", {"page": page, "q": text})
 
 
