@@ -81,7 +81,6 @@ def exercise_detail(request, exercise_pk: int):
         "can_plan": can_plan,
         "can_review": services.exercise_allowed(user, REVIEW, exercise),
         "participant_count": len(participations),
-        "started": exercise.has_started,
         "review": sel.exercise_review(exercise),
         "training_needs": sel.training_needs_for(user, exercise=exercise),
     }
@@ -224,7 +223,6 @@ def exercise_participants(request, exercise_pk: int):
         "exercise": exercise,
         "form": form,
         "participations": participations,
-        "started": exercise.has_started,
     }
     return render(request, "resilience/exercise_participants.html", context)
 
@@ -253,7 +251,6 @@ def exercise_attendance(request, exercise_pk: int):
     context = {
         "exercise": exercise,
         "form": form,
-        "started": exercise.has_started,
     }
     return render(request, "resilience/exercise_attendance.html", context)
 

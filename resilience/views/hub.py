@@ -2,19 +2,11 @@
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from kos_portal import access
 from resilience import selectors_threats as sel
-
-
-def _url(name: str) -> str | None:
-    # Parts built in parallel (local problem cases, issue 8) appear once their URL exists.
-    try:
-        return reverse(name)
-    except NoReverseMatch:
-        return None
 
 
 @login_required
@@ -56,7 +48,7 @@ def hub(request):
                 (url, label)
                 for url, label in [
                     (reverse("resilience:action-list"), _("Corrective actions")),
-                    (_url("resilience:case-list"), _("Local problem cases")),
+                    (reverse("resilience:case-list"), _("Local problem cases")),
                 ]
                 if url
             ],

@@ -32,7 +32,7 @@ def threat_list(request):
     page = Paginator(threats, THREATS_PER_PAGE).get_page(request.GET.get("page"))
     for threat in page:
         threat.level_label = sel.level_label(threat.risk_level)
-    context = {"page": page, "filter_form": form, "municipalities": form.fields["municipality"]}
+    context = {"page": page, "filter_form": form}
     return render(request, "resilience/threat_list.html", context)
 
 

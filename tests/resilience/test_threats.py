@@ -88,6 +88,23 @@ def test_threat_list_filters_by_level_and_flags_overdue_in_text(client, world):
     assert [t.pk for t in high.context["page"]] == [world.objects["threat"].pk]
 
 
+def test_the_next_page_keeps_every_filter(client, world, monkeypatch):
+    monkeypatch.setattr("resilience.views.threats.THREATS_PER_PAGE", 1)
+    for title in ("Cyberatak", "Dezinformacja"):
+        factories.ThreatFactory(
+            municipality=world.municipality, title=title, likelihood=1, impact=2
+        )
+    client.force_login(world.users["coordinator"])
+
+    first = client.get(reverse("resilience:threat-list"), {"level": "low", "kind": ""})
+
+    next_link = first.content.decode().split('rel="next"')[0].rsplit('href="', 1)[1]
+    assert "level=low" in next_link and "page=2" in next_link  # page 2 of the low-risk threats
+    second = client.get(reverse("resilience:threat-list"), {"level": "low", "kind": "", "page": 2})
+    assert len(second.context["page"]) == 1
+    assert second.context["page"][0].likelihood * second.context["page"][0].impact == 2
+
+
 def test_coordinator_adds_a_threat_with_pillars_and_an_owner(client, world):
     client.force_login(world.users["coordinator"])
     url = reverse("resilience:threat-create", kwargs={"municipality_pk": world.municipality.pk})
