@@ -66,6 +66,7 @@ from training.models import (
     Meeting,
     Session,
 )
+from training.selectors_history import add_months  # what issuing uses for expires_on
 
 BENCH_PASSWORD = "kos-demo-2026"  # the demo password (kos_portal.demo.DEMO_PASSWORD)
 BENCH_USERS = {
@@ -333,13 +334,6 @@ def _years_before(day: date, years: int) -> date:
         return day.replace(year=day.year - years)
     except ValueError:  # 29 February
         return day.replace(year=day.year - years, day=28)
-
-
-def _add_months(day: date, months: int) -> date:
-    month = day.month - 1 + months
-    year = day.year + month // 12
-    month = month % 12 + 1
-    return date(year, month, min(day.day, 28))
 
 
 # --- The generator ---------------------------------------------------------------------
@@ -1207,9 +1201,7 @@ class ScaleSeeder:
         for enrolment_id, session_id, club_id, member_id, course, days in self.passed:
             issued = days[-1]
             numbers[issued.year] += 1
-            expires = (
-                _add_months(issued, course.validity_months) if course.validity_months else None
-            )
+            expires = add_months(issued, course.validity_months) if course.validity_months else None
             revoked = rng.random() < 0.002
             code = self._token(16)
             while code in codes:

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from certificates.models import Certificate
+from certificates.selectors import EXPIRING_WITHIN_DAYS
 from clubs.models import Club, Partner
 from dashboards.models import ClubPillarStat, ClubStat, RollupRun
 from dashboards.selectors_freshness import latest_run
@@ -30,7 +31,6 @@ from training.models import Attendance, Enrolment, Session
 
 UPCOMING_LIMIT = 10
 EXPIRING_LIMIT = 50
-EXPIRING_WITHIN_DAYS = 90
 RECENT_SESSIONS_LIMIT = 10
 # The columns the page and the exports use (a certificate row has some thirty).
 COURSE_FIELDS = ("course__code", "course__title", "course__title_en")
@@ -356,7 +356,7 @@ def attendance_table(
             row.session.course.display_title,
             row.recorded,
             row.present,
-            row.rate if row.rate is not None else "",
+            row.rate,
         ]
         for row in rows
     ]

@@ -47,10 +47,6 @@ class Table:
         )
 
 
-def _none_as_blank(value):
-    return "" if value is None else value
-
-
 def pillars_table(d: AreaDashboard) -> Table:
     return Table(
         name="pillars",
@@ -357,8 +353,3 @@ def table_builders(d: AreaDashboard) -> dict[str, Callable[[AreaDashboard], Tabl
     if d.level == AreaStat.Level.GMINA:
         builders["clubs"] = clubs_table
     return builders
-
-
-def export_rows(table: Table) -> list[list]:
-    """Rows for a download: unknown values blank rather than a dash."""
-    return [[_none_as_blank(value) for value in row] for row in table.rows]

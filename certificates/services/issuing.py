@@ -3,7 +3,6 @@ locked per-year sequence, with everything the certificate says frozen at issue."
 
 from __future__ import annotations
 
-import calendar
 import logging
 from datetime import date
 
@@ -14,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from certificates.models import Certificate, CertificateNumberSequence
 from training.models import Enrolment, Session
+from training.selectors_history import add_months
 
 logger = logging.getLogger(__name__)
 
@@ -31,15 +31,6 @@ POLISH_MONTHS_GENITIVE = [
     "listopada",
     "grudnia",
 ]
-
-
-def add_months(day: date, months: int) -> date:
-    """`day` plus `months` calendar months, clamped to the month's end (31 Jan + 1 = 28/29 Feb)."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return day.replace(
-        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
-    )
 
 
 def polish_date_range(first: date, last: date) -> str:
