@@ -129,7 +129,7 @@ def _render_with_new_font_config(certificate) -> bytes:
 
     shared = rendering._get_shared()
     font_config = FontConfiguration()
-    css_path = rendering._static_root() / rendering.STYLESHEET
+    css_path = rendering.static_root() / rendering.STYLESHEET
     css = CSS(
         string=css_path.read_text(), font_config=font_config, url_fetcher=shared["url_fetcher"]
     )

@@ -44,7 +44,7 @@ _shared: dict = {}
 atexit.register(_shared.clear)
 
 
-def _static_root() -> Path:
+def static_root() -> Path:
     return (Path(settings.BASE_DIR) / "static").resolve()
 
 
@@ -53,7 +53,7 @@ def static_path_for(url: str) -> Path:
 
     Raises ValueError for anything else: remote URLs, other files, `..` escapes.
     """
-    root = _static_root()
+    root = static_root()
     if url.startswith(STATIC_SCHEME):
         path = (root / unquote(url[len(STATIC_SCHEME) :].split("?")[0])).resolve()
     elif url.startswith("file:"):
@@ -91,30 +91,43 @@ def url_fetcher():
     return _get_shared()["url_fetcher"]
 
 
-def _get_shared() -> dict:
-    """Font configuration, stylesheet, template and fetcher: built once per process."""
-    if not _shared:
+def pdf_kit(template_name: str, stylesheet: str) -> dict:
+    """Font configuration, URL fetcher, parsed stylesheet and template for one kind of PDF
+    (certificates, the gmina's yearly report), built once per process. Every kind shares
+    the process's one FontConfiguration and fetcher: a configuration per render (or per
+    kind) makes memory grow (docs/performance.md)."""
+    key = (template_name, stylesheet)
+    kit = _shared.get(key)
+    if kit is None:
         with _shared_lock:
-            if not _shared:
+            kit = _shared.get(key)
+            if kit is None:
                 from weasyprint import CSS
                 from weasyprint.text.fonts import FontConfiguration
 
-                fetcher = _url_fetcher_class()()
-                font_config = FontConfiguration()
-                css_path = _static_root() / STYLESHEET
-                css = CSS(
-                    string=css_path.read_text(encoding="utf-8"),
-                    base_url=css_path.as_uri(),
-                    font_config=font_config,
-                    url_fetcher=fetcher,
-                )
-                _shared.update(
-                    font_config=font_config,
-                    css=css,
-                    template=loader.get_template(TEMPLATE_NAME),
-                    url_fetcher=fetcher,
-                )
-    return _shared
+                if "font_config" not in _shared:
+                    _shared["font_config"] = FontConfiguration()
+                    _shared["url_fetcher"] = _url_fetcher_class()()
+                font_config, fetcher = _shared["font_config"], _shared["url_fetcher"]
+                css_path = static_root() / stylesheet
+                kit = {
+                    "font_config": font_config,
+                    "css": CSS(
+                        string=css_path.read_text(encoding="utf-8"),
+                        base_url=css_path.as_uri(),
+                        font_config=font_config,
+                        url_fetcher=fetcher,
+                    ),
+                    "template": loader.get_template(template_name),
+                    "url_fetcher": fetcher,
+                }
+                _shared[key] = kit
+    return kit
+
+
+def _get_shared() -> dict:
+    """The certificates' kit (pdf_kit)."""
+    return pdf_kit(TEMPLATE_NAME, STYLESHEET)
 
 
 def _hours(hours: Decimal) -> str:
@@ -151,7 +164,7 @@ def _render_pdf(certificates: list[Certificate]) -> bytes:
     shared = _get_shared()
     html = shared["template"].render({"items": [_item(c) for c in certificates]})
     return HTML(
-        string=html, base_url=_static_root().as_uri() + "/", url_fetcher=shared["url_fetcher"]
+        string=html, base_url=static_root().as_uri() + "/", url_fetcher=shared["url_fetcher"]
     ).write_pdf(stylesheets=[shared["css"]], font_config=shared["font_config"])
 
 

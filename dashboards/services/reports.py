@@ -14,15 +14,12 @@ gmina by construction.
 
 from __future__ import annotations
 
-import atexit
 import logging
-import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from io import BytesIO
-from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -30,7 +27,6 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.db.models.functions import TruncDate
-from django.template import loader
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -52,12 +48,6 @@ STYLESHEET = "dashboards/report.css"
 # A report left pending this long is re-queued by the reconciler (a worker killed while
 # rendering, a lost message). Rendering takes well under a second; a queue can be long.
 STALE_AFTER = timedelta(minutes=10)
-
-_shared_lock = threading.Lock()
-_shared: dict = {}
-# Drop the shared objects while the interpreter is still whole: FontConfiguration's
-# finaliser otherwise runs after its modules are torn down and prints a TypeError.
-atexit.register(_shared.clear)
 
 
 # --- Collecting ----------------------------------------------------------------------
@@ -701,34 +691,10 @@ def _collect(municipality: Municipality, year: int, language: str, today: date) 
 # --- Rendering -------------------------------------------------------------------------
 
 
-def _static_root() -> Path:
-    return (Path(settings.BASE_DIR) / "static").resolve()
-
-
 def _get_shared() -> dict:
-    """Font configuration, stylesheet and template: built once per process, like the
-    certificates' (docs/performance.md); the URL fetcher is the certificates' own."""
-    if not _shared:
-        with _shared_lock:
-            if not _shared:
-                from weasyprint import CSS
-                from weasyprint.text.fonts import FontConfiguration
-
-                fetcher = rendering.url_fetcher()
-                font_config = FontConfiguration()
-                css_path = _static_root() / STYLESHEET
-                _shared.update(
-                    font_config=font_config,
-                    css=CSS(
-                        string=css_path.read_text(encoding="utf-8"),
-                        base_url=css_path.as_uri(),
-                        font_config=font_config,
-                        url_fetcher=fetcher,
-                    ),
-                    template=loader.get_template(PDF_TEMPLATE),
-                    url_fetcher=fetcher,
-                )
-    return _shared
+    """The report's stylesheet and template with the process's one font configuration
+    and static-only fetcher (certificates.services.rendering.pdf_kit)."""
+    return rendering.pdf_kit(PDF_TEMPLATE, STYLESHEET)
 
 
 def _display(value, language: str) -> object:
@@ -778,7 +744,9 @@ def report_pdf_bytes(data: ReportData) -> bytes:
             }
         )
     return HTML(
-        string=html, base_url=_static_root().as_uri() + "/", url_fetcher=shared["url_fetcher"]
+        string=html,
+        base_url=rendering.static_root().as_uri() + "/",
+        url_fetcher=shared["url_fetcher"],
     ).write_pdf(stylesheets=[shared["css"]], font_config=shared["font_config"])
 
 

@@ -578,3 +578,13 @@ def test_beat_runs_the_reconciler_task(settings):
 
     entry = settings.CELERY_BEAT_SCHEDULE["dashboards-report-reconcile"]
     assert entry["task"] == report_reconcile_task.name
+
+
+def test_reports_and_certificates_share_the_process_font_configuration():
+    from certificates.services import rendering
+
+    report_kit, certificate_kit = reports._get_shared(), rendering._get_shared()
+    assert report_kit["font_config"] is certificate_kit["font_config"]
+    assert report_kit["url_fetcher"] is certificate_kit["url_fetcher"]
+    assert report_kit["css"] is not certificate_kit["css"]
+    assert reports._get_shared() is report_kit  # built once per process
