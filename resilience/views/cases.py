@@ -112,9 +112,7 @@ def case_action_create(request, case_pk: int):
             services.case_action_create(
                 case=case,
                 created_by=request.user,
-                description=form.cleaned_data["description"],
-                partner=form.cleaned_data["partner"],
-                status=form.cleaned_data["status"],
+                **form.cleaned_data,  # the form's fields are the service's arguments
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -136,9 +134,7 @@ def case_action_edit(request, case_action_pk: int):
             services.case_action_update(
                 action=action,
                 changed_by=request.user,
-                description=form.cleaned_data["description"],
-                partner=form.cleaned_data["partner"],
-                status=form.cleaned_data["status"],
+                **form.cleaned_data,  # the form's fields are the service's arguments
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -164,10 +160,7 @@ def indicator_create(request, case_pk: int):
             services.indicator_create(
                 case=case,
                 created_by=request.user,
-                name=form.cleaned_data["name"],
-                unit=form.cleaned_data["unit"],
-                baseline=form.cleaned_data["baseline"],
-                target=form.cleaned_data["target"],
+                **form.cleaned_data,  # the form's fields are the service's arguments
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -189,8 +182,7 @@ def measurement_add(request, indicator_pk: int):
             services.measurement_add(
                 indicator=indicator,
                 recorded_by=request.user,
-                measured_on=form.cleaned_data["measured_on"],
-                value=form.cleaned_data["value"],
+                **form.cleaned_data,  # the form's fields are the service's arguments
             )
         except ValidationError as error:
             form.add_error(None, error)
