@@ -406,6 +406,22 @@ def can(user, perm: str, obj=None) -> bool:
     return object_in_scope(user, obj, roles)
 
 
+# Rows of a gmina as a whole (no club: gmina-level exercises, problem cases, surveys): the
+# clubs' staff read them, but only the gmina's coordinators and national staff change them.
+GMINA_LEVEL_ROLES = frozenset({Role.NATIONAL, Role.COORDINATOR})
+
+
+def can_on_gmina_or_club(user, perm: str, obj) -> bool:
+    """`can` for a row that belongs to a club or to its gmina as a whole (`obj.club_id` is
+    None, or `obj` is the gmina): on gmina-level rows only GMINA_LEVEL_ROLES act."""
+    if user is None or not user.is_active or perm not in RULES:
+        return False
+    roles = RULES[perm]
+    if getattr(obj, "club_id", None) is None:
+        roles = roles & GMINA_LEVEL_ROLES
+    return object_in_scope(user, obj, roles)
+
+
 def _is_model_permission(perm: str) -> bool:
     _, _, codename = perm.partition(".")
     return codename.split("_", 1)[0] in {"add", "change", "delete", "view"}

@@ -217,3 +217,27 @@ def test_club_pages_answer_404_outside_scope_and_403_for_a_refused_action(client
     assert client.get(world.club.get_absolute_url()).status_code == 404
     client.force_login(world.users["member"])
     assert client.get("/clubs/").status_code == 403
+
+
+def test_gmina_level_rows_are_changed_by_coordinators_and_national_staff_only(world):
+    from resilience.models import ProblemCase
+
+    gmina_row = ProblemCase(municipality=world.municipality, club=None)
+    club_row = ProblemCase(municipality=world.municipality, club=world.club)
+    perm = "resilience.manage_cases"
+    answers = {
+        role: (
+            access.can_on_gmina_or_club(world.users[role], perm, club_row),
+            access.can_on_gmina_or_club(world.users[role], perm, gmina_row),
+        )
+        for role in ("national", "coordinator", "leader", "instructor", "outsider")
+    }
+    assert answers == {
+        "national": (True, True),
+        "coordinator": (True, True),
+        "leader": (True, False),  # reads the gmina's rows, changes only the club's
+        "instructor": (False, False),
+        "outsider": (False, False),
+    }
+    assert access.can_on_gmina_or_club(world.users["coordinator"], perm, world.municipality)
+    assert not access.can_on_gmina_or_club(world.users["leader"], perm, world.municipality)

@@ -13,32 +13,27 @@ from django.utils.translation import gettext as _
 
 from clubs.models import Club, Municipality, Partner
 from kos_portal import access
-from kos_portal.roles import Role
 from resilience.models import CaseAction, Indicator, IndicatorMeasurement, ProblemCase
 
 PERMISSION = "resilience.manage_cases"
-GMINA_LEVEL_ROLES = frozenset({Role.NATIONAL, Role.COORDINATOR})
 
 
 def case_manage_refusal(user, *, municipality_id: int, club_id: int | None) -> str | None:
     """Why `user` may not manage cases in this gmina or club, or None when they may.
 
     A club's cases: its leaders, the gmina's coordinators, national staff. Gmina-level
-    cases: coordinators and national staff only, although leaders of the gmina's clubs
-    can read them.
+    cases: coordinators and national staff only (access.can_on_gmina_or_club), although
+    leaders of the gmina's clubs can read them.
     """
     probe = ProblemCase(municipality_id=municipality_id, club_id=club_id)
-    if club_id is None:
-        roles = access.RULES[PERMISSION] & GMINA_LEVEL_ROLES
-        if not access.object_in_scope(user, probe, roles):
-            return _(
-                "Only the gmina's coordinator or national staff can manage the gmina's own "
-                "cases. Club leaders manage their club's cases."
-            )
+    if access.can_on_gmina_or_club(user, PERMISSION, probe):
         return None
-    if not access.can(user, PERMISSION, probe):
-        return _("You may not manage this club's cases.")
-    return None
+    if club_id is None:
+        return _(
+            "Only the gmina's coordinator or national staff can manage the gmina's own "
+            "cases. Club leaders manage their club's cases."
+        )
+    return _("You may not manage this club's cases.")
 
 
 def case_manage_allowed(user, case: ProblemCase) -> bool:

@@ -32,18 +32,15 @@ from training.models import Course, Session
 # Roles that plan and review gmina-level exercises. access.object_in_scope lets a leader
 # reach a gmina-level row through their club's gmina, which is right for reading it but
 # not for running it: that is the gmina's work.
-GMINA_LEVEL_PERMISSION = "resilience.manage_threats"
 
 
 # --- Who may act ---------------------------------------------------------------------------
 
 
 def exercise_allowed(user, perm: str, exercise: Exercise) -> bool:
-    """`access.can` for an exercise, plus: gmina-level exercises are run by the gmina's
-    coordinators and national staff only."""
-    if not access.can(user, perm, exercise):
-        return False
-    return exercise.club_id is not None or access.can(user, GMINA_LEVEL_PERMISSION, exercise)
+    """`access.can` for an exercise; gmina-level ones are run by the gmina's coordinators
+    and national staff only (access.can_on_gmina_or_club)."""
+    return access.can_on_gmina_or_club(user, perm, exercise)
 
 
 def exercise_require(user, perm: str, exercise: Exercise) -> None:

@@ -17,12 +17,10 @@ from django.utils.translation import gettext_lazy
 
 from clubs.models import Club, Municipality
 from kos_portal import access
-from kos_portal.roles import Role
 from resilience.models import Exercise, Survey, SurveyResponse
 from training.models import Session
 
 PERMISSION = "resilience.manage_surveys"
-GMINA_LEVEL_ROLES = frozenset({Role.NATIONAL, Role.COORDINATOR})
 
 # The five Likert statements, in the order they are asked: (SurveyResponse field, text).
 QUESTIONS: tuple[tuple[str, str], ...] = (
@@ -36,19 +34,17 @@ QUESTION_FIELDS = tuple(field for field, _label in QUESTIONS)
 
 
 def survey_manage_refusal(user, *, municipality_id: int, club_id: int | None) -> str | None:
-    """Why `user` may not make surveys for this gmina or club, or None when they may."""
+    """Why `user` may not make surveys for this gmina or club, or None when they may
+    (gmina-level surveys: access.can_on_gmina_or_club)."""
     probe = Survey(municipality_id=municipality_id, club_id=club_id)
-    if club_id is None:
-        roles = access.RULES[PERMISSION] & GMINA_LEVEL_ROLES
-        if not access.object_in_scope(user, probe, roles):
-            return _(
-                "Only the gmina's coordinator or national staff can run a survey for the "
-                "whole gmina. Club leaders run surveys for their club."
-            )
+    if access.can_on_gmina_or_club(user, PERMISSION, probe):
         return None
-    if not access.can(user, PERMISSION, probe):
-        return _("You may not run surveys for this club.")
-    return None
+    if club_id is None:
+        return _(
+            "Only the gmina's coordinator or national staff can run a survey for the "
+            "whole gmina. Club leaders run surveys for their club."
+        )
+    return _("You may not run surveys for this club.")
 
 
 def _place(

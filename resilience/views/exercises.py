@@ -114,7 +114,7 @@ def _exercise_form_page(request, *, municipality: Municipality, exercise: Exerci
     clubs = list(_plannable_clubs(user, municipality))
     if exercise is not None and exercise.club is not None and exercise.club not in clubs:
         clubs.append(exercise.club)  # a club that closed since keeps its own exercise
-    gmina_level_allowed = access.can(user, services.GMINA_LEVEL_PERMISSION, municipality)
+    gmina_level_allowed = access.can_on_gmina_or_club(user, PLAN, municipality)
     initial = None
     if exercise is not None:
         initial = {
