@@ -1,8 +1,7 @@
 """Reads for club pages, always starting from `visible_to(user)`."""
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from clubs.models import (
@@ -14,6 +13,7 @@ from clubs.models import (
     PartnerLink,
 )
 from kos_portal.roles import Role
+from kos_portal.subqueries import count_per_row
 
 # Agreements ending within this many days are listed as expiring.
 EXPIRING_WITHIN_DAYS = 90
@@ -36,14 +36,7 @@ def with_active_members(clubs: QuerySet[Club]) -> QuerySet[Club]:
     every membership of the page's clubs (50 ms for a national page)."""
     # members.Membership, reached through the relation: clubs never imports members.
     memberships = Club.memberships.rel.related_model.objects
-    active = (
-        memberships.filter(club=OuterRef("pk"), status="active")
-        .order_by()
-        .values("club")
-        .annotate(n=Count("*"))
-        .values("n")
-    )
-    return clubs.annotate(active_members=Coalesce(Subquery(active), 0))
+    return clubs.annotate(active_members=count_per_row(memberships, "club", status="active"))
 
 
 def club_get_for(user, pk: int) -> Club:

@@ -12,8 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -26,6 +25,7 @@ from clubs.models import Club, Partner
 from dashboards.models import ClubPillarStat, ClubStat, RollupRun
 from dashboards.selectors_freshness import latest_run
 from kos_portal import access
+from kos_portal.subqueries import count_per_row
 from members.models import Member
 from training.models import Attendance, Enrolment, Session
 
@@ -123,18 +123,6 @@ class ClubSessions:
     attendance: list[SessionAttendance]  # newest first
 
 
-def _count(queryset, key: str, **aggregate_filter) -> Coalesce:
-    """A correlated COUNT(*) of `queryset` rows per session (0 when there are none)."""
-    counted = (
-        queryset.filter(**{key: OuterRef("pk")}, **aggregate_filter)
-        .order_by()  # the model's default ordering would split the GROUP BY
-        .values(key)
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(counted), 0)
-
-
 def club_sessions(user, club: Club, now: datetime | None = None) -> ClubSessions:
     """The club's next planned sessions (at most UPCOMING_LIMIT, with places taken) and its
     last completed ones (at most RECENT_SESSIONS_LIMIT, with attendance marks); one query.
@@ -163,11 +151,11 @@ def club_sessions(user, club: Club, now: datetime | None = None) -> ClubSessions
             venue_partner_name=Subquery(
                 Partner.objects.filter(pk=OuterRef("venue_partner_id")).values("name")[:1]
             ),
-            places_taken=_count(
+            places_taken=count_per_row(
                 Enrolment.objects.all(), "session", status=Enrolment.Status.ENROLLED
             ),
-            marks=_count(Attendance.objects.all(), "meeting__session"),
-            marks_present=_count(Attendance.objects.all(), "meeting__session", present=True),
+            marks=count_per_row(Attendance.objects.all(), "meeting__session"),
+            marks_present=count_per_row(Attendance.objects.all(), "meeting__session", present=True),
         )
     )
     for session in sessions:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from clubs.models import Club, Pillar
+from kos_portal.subqueries import count_per_row
 from members.models import Member, Membership
 from training.models import Course, Enrolment, InstructorProfile, Session
 
@@ -24,19 +24,6 @@ class SessionFilters:
     status: str = ""
 
 
-def _enrolment_count(status: str) -> Coalesce:
-    """The session's enrolments in `status`, as a subquery: a GROUP BY over the session and
-    everything joined to it took longer to plan than the page's rows took to read."""
-    enrolments = (
-        Enrolment.objects.filter(session=OuterRef("pk"), status=status)
-        .order_by()
-        .values("session")
-        .annotate(n=Count("*"))  # COUNT(*): read from the (session, status) index alone
-        .values("n")
-    )
-    return Coalesce(Subquery(enrolments), 0)
-
-
 def with_counts(sessions: QuerySet[Session]) -> QuerySet[Session]:
     """The sessions with their club, course, venue and instructors, and `enrolled_count` and
     `waitlist_count`. Lists add these to a page's rows only (kos_portal.pagination `load`)."""
@@ -46,8 +33,12 @@ def with_counts(sessions: QuerySet[Session]) -> QuerySet[Session]:
             Prefetch("instructors", queryset=InstructorProfile.objects.select_related("user"))
         )
         .annotate(
-            enrolled_count=_enrolment_count(Enrolment.Status.ENROLLED),
-            waitlist_count=_enrolment_count(Enrolment.Status.WAITLISTED),
+            enrolled_count=count_per_row(
+                Enrolment.objects, "session", status=Enrolment.Status.ENROLLED
+            ),
+            waitlist_count=count_per_row(
+                Enrolment.objects, "session", status=Enrolment.Status.WAITLISTED
+            ),
         )
     )
 
