@@ -175,6 +175,8 @@ SURVEY_MIN_RESPONSES = int(env("SURVEY_MIN_RESPONSES", "5"))
 
 LANGUAGE_CODE = "pl"
 LANGUAGES = [("pl", _("Polish")), ("en", _("English"))]
+# One Polish date format everywhere ("7 gru 2026"): kos_portal/formats/pl/formats.py.
+FORMAT_MODULE_PATH = ["kos_portal.formats"]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Warsaw"
 USE_I18N = True
