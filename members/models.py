@@ -12,8 +12,9 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from clubs.models import Club, Municipality, search_key
+from clubs.models import Club, Municipality
 from kos_portal import access
+from kos_portal.text import fold
 
 
 class Skill(models.Model):
@@ -102,7 +103,7 @@ class Member(models.Model):
     def save(self, *args, **kwargs):
         if self.birth_date:
             self.birth_year = self.birth_date.year
-        self.search_text = search_key(self.first_name, self.last_name, self.email)
+        self.search_text = fold(self.first_name, self.last_name, self.email)
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
