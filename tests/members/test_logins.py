@@ -402,3 +402,13 @@ def test_a_used_link_answers_410(client, world, adult):
     )
     response = client.get(reverse("members:login-accept", args=[invitation.token]))
     assert response.status_code == 410
+
+
+def test_erasing_a_child_ends_the_guardianship(world, child, guardian_user):
+    from members.services.erasure import member_erase
+
+    member_erase(member=child, erased_by=world.users["leader"], reason="wniosek z 1 marca")
+    assert not Guardianship.objects.filter(member=child).exists()
+    assert child not in Member.objects.visible_to(
+        guardian_user.__class__.objects.get(pk=guardian_user.pk)
+    )
