@@ -5,6 +5,8 @@ this and the sections come from dashboards.selectors_person."""
 from django import template
 
 from dashboards.selectors_person import home_people_for
+from members.models import PersonalDataAccess
+from members.services.access_log import personal_data_access_log
 
 register = template.Library()
 
@@ -12,8 +14,17 @@ register = template.Library()
 @register.inclusion_tag("dashboards/_person_home.html", takes_context=True)
 def person_home(context) -> dict:
     request = context["request"]
+    people = home_people_for(request.user)
+    for person in people:
+        if not person.is_self:  # a guardian reads a child's data: logged as for staff
+            personal_data_access_log(
+                user=request.user,
+                action=PersonalDataAccess.Action.VIEW,
+                member=person.member,
+                detail="guardian: home",
+            )
     return {
-        "people": home_people_for(request.user),
+        "people": people,
         "user": request.user,
         "request": request,
         "csrf_token": context.get("csrf_token"),

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from members.models import Guardianship, Member
+from members.models import Guardianship, Member, PersonalDataAccess
 from tests import factories
 from tests.members.helpers import born_years_ago
 from training.models import Enrolment
@@ -94,6 +94,8 @@ def test_guardian_sees_the_childs_section(client, world, guardian):
     assert "Kuba" in page and "(you are the guardian)" in page
     child = Member.objects.get(first_name="Kuba")
     assert reverse("members:ward-data", args=[child.pk]) in page
+    log = PersonalDataAccess.objects.get(user=guardian)
+    assert (log.member, log.action) == (child, PersonalDataAccess.Action.VIEW)
 
 
 def test_guardian_enrols_the_child_without_a_guardians_consent_is_refused_clearly(
