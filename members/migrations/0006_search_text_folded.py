@@ -38,7 +38,7 @@ def drop_trigram_index(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("members", "0004_list_indexes")]
+    dependencies = [("members", "0005_logins_for_members_and_guardians")]
 
     operations = [
         migrations.RunPython(refold, migrations.RunPython.noop),
