@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clubs.models import Club, Pillar
+from kos_portal.widgets import IsoDateInput, IsoTimeInput
 from training.models import Course, Session
 from training.services.sessions import MeetingSlot, club_instructors, venue_partners
 
@@ -60,21 +61,37 @@ class SessionForm(forms.Form):
 
 class MeetingForm(forms.Form):
     meeting_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    day = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
-    starts = forms.TimeField(label=_("Starts"), widget=forms.TimeInput(attrs={"type": "time"}))
-    ends = forms.TimeField(label=_("Ends"), widget=forms.TimeInput(attrs={"type": "time"}))
+    day = forms.DateField(label=_("Date"), widget=IsoDateInput())
+    starts = forms.TimeField(label=_("Starts"), widget=IsoTimeInput())
+    ends = forms.TimeField(label=_("Ends"), widget=IsoTimeInput())
+    # A meeting from 22:00 to 01:00 ends on the next day; a tick says so, because an end
+    # time before the start is far more often a typing mistake than a night exercise.
+    ends_next_day = forms.BooleanField(label=_("Ends after midnight"), required=False)
 
     def clean(self):
         data = super().clean()
-        if data.get("starts") and data.get("ends") and data["ends"] <= data["starts"]:
-            self.add_error("ends", _("The meeting must end after it starts."))
+        starts, ends = data.get("starts"), data.get("ends")
+        if starts is None or ends is None:
+            return data
+        if data.get("ends_next_day"):
+            if ends > starts:
+                self.add_error("ends", _("A meeting lasts at most 24 hours."))
+        elif ends <= starts:
+            self.add_error(
+                "ends",
+                _(
+                    "The meeting must end after it starts. If it ends after midnight, "
+                    "tick “Ends after midnight”."
+                ),
+            )
         return data
 
     def slot(self) -> MeetingSlot:
         data = self.cleaned_data
+        end_day = data["day"] + timedelta(days=1) if data.get("ends_next_day") else data["day"]
         return MeetingSlot(
             starts_at=timezone.make_aware(datetime.combine(data["day"], data["starts"])),
-            ends_at=timezone.make_aware(datetime.combine(data["day"], data["ends"])),
+            ends_at=timezone.make_aware(datetime.combine(end_day, data["ends"])),
             pk=data.get("meeting_id") or None,
         )
 
@@ -111,6 +128,7 @@ def meeting_initial(session: Session) -> list[dict]:
                 "day": starts.date(),
                 "starts": starts.time(),
                 "ends": ends.time(),
+                "ends_next_day": ends.date() > starts.date(),
             }
         )
     return rows
@@ -131,6 +149,8 @@ def posted_initial(data, prefix: str = "meetings") -> tuple[dict, list[dict]]:
             name: data.get(f"{prefix}-{index}-{name}", "")
             for name in ("meeting_id", "day", "starts", "ends")
         }
+        if data.get(f"{prefix}-{index}-ends_next_day"):
+            row["ends_next_day"] = True
         if data.get(f"{prefix}-{index}-DELETE"):
             row["DELETE"] = True
         rows.append(row)
