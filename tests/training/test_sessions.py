@@ -555,3 +555,19 @@ def test_a_leader_of_two_clubs_gets_the_club_list_in_the_navigation(client, worl
     client.force_login(world.users["leader"])
     body = client.get("/").content.decode()
     assert reverse("training:session-list", kwargs={"club_pk": world.club.pk}) not in body
+
+
+def test_a_capacity_below_the_enrolled_count_is_shown_at_the_capacity_field(client, world):
+    session = world.objects["session"]
+    client.force_login(world.users["leader"])
+    values = _edit_form(client, session)
+    values["capacity"] = ["1"]
+    factories.EnrolmentFactory(session=session)  # two people hold a place now
+    response = client.post(
+        reverse("training:session-edit", kwargs={"session_pk": session.pk}), values
+    )
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert '<ul class="errorlist" id="id_capacity_error">' in body
+    assert "the capacity cannot be lower" in body
+    assert Session.objects.get(pk=session.pk).capacity == session.capacity  # nothing written

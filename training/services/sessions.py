@@ -124,11 +124,13 @@ def _check_clashes(
         clash = others.filter(session__instructors=instructor).first()
         if clash is not None:
             raise ValidationError(
-                _clash_message(
-                    clash,
-                    _("%(name)s already teaches %(session)s on %(when)s."),
-                    name=str(instructor),
-                )
+                {
+                    "instructors": _clash_message(
+                        clash,
+                        _("%(name)s already teaches %(session)s on %(when)s."),
+                        name=str(instructor),
+                    )
+                }
             )
     same_venue = Q(pk__in=[])
     if venue_partner is not None:
@@ -137,9 +139,9 @@ def _check_clashes(
         same_venue |= Q(session__club=club, session__venue__iexact=venue)
     clash = others.filter(same_venue).first()
     if clash is not None:
-        raise ValidationError(
-            _clash_message(clash, _("The venue is already booked for %(session)s on %(when)s."))
-        )
+        message = _("The venue is already booked for %(session)s on %(when)s.")
+        field = "venue_partner" if venue_partner is not None else "venue"
+        raise ValidationError({field: _clash_message(clash, message)})
 
 
 def _with_minors(session: Session | None, on: date) -> bool:
@@ -152,6 +154,8 @@ def _with_minors(session: Session | None, on: date) -> bool:
     return any(age.is_minor(birth, on) for birth in births)
 
 
+# Errors about one input name the form field it belongs to (shown at that field); errors
+# about the meetings or the club as a whole stay general.
 def _check_session(
     *,
     club: Club,
@@ -168,25 +172,32 @@ def _check_session(
             _("%(club)s is not active, so it cannot schedule sessions.") % {"club": club.name}
         )
     if not course.is_active and (session is None or session.course_id != course.pk):
-        raise ValidationError(_("%(course)s is no longer offered.") % {"course": course.code})
+        raise ValidationError(
+            {"course": _("%(course)s is no longer offered.") % {"course": course.code}}
+        )
     if capacity < 1:
-        raise ValidationError(_("A session needs at least one place."))
+        raise ValidationError({"capacity": _("A session needs at least one place.")})
     if venue_partner is None and not venue:
         raise ValidationError(
-            _("Choose a partner's venue or describe where the session takes place.")
+            {"venue": _("Choose a partner's venue or describe where the session takes place.")}
         )
     if venue_partner is not None and not venue_partners(club).filter(pk=venue_partner.pk).exists():
         raise ValidationError(
-            _("%(partner)s is not a partner of this club that lends a venue.")
-            % {"partner": venue_partner.name}
+            {
+                "venue_partner": _("%(partner)s is not a partner of this club that lends a venue.")
+                % {"partner": venue_partner.name}
+            }
         )
     if not instructors:
-        raise ValidationError(_("A session needs at least one instructor."))
+        raise ValidationError({"instructors": _("A session needs at least one instructor.")})
     allowed = set(club_instructors(club).values_list("pk", flat=True))
     for instructor in instructors:
         if instructor.pk not in allowed:
             raise ValidationError(
-                _("%(name)s is not an instructor of this club.") % {"name": str(instructor)}
+                {
+                    "instructors": _("%(name)s is not an instructor of this club.")
+                    % {"name": str(instructor)}
+                }
             )
     existing = {m.pk: m for m in session.meetings.all()} if session is not None else {}
     unknown = [slot.pk for slot in slots if slot.pk and slot.pk not in existing]
@@ -200,7 +211,7 @@ def _check_session(
             instructor=instructor, course=course, on_dates=dates, with_minors=with_minors
         )
         if problem:
-            raise ValidationError(problem)
+            raise ValidationError({"instructors": problem})
     _check_clashes(
         club=club,
         slots=slots,
@@ -325,8 +336,12 @@ def session_update(
     enrolled = session.enrolments.holding_a_place().count()
     if capacity < enrolled:
         raise ValidationError(
-            _("%(count)s people are already enrolled; the capacity cannot be lower.")
-            % {"count": enrolled}
+            {
+                "capacity": _(
+                    "%(count)s people are already enrolled; the capacity cannot be lower."
+                )
+                % {"count": enrolled}
+            }
         )
     session.course = course
     session.capacity = capacity
