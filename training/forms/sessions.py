@@ -46,9 +46,19 @@ class SessionForm(forms.Form):
     notes = forms.CharField(
         label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
+    recorded_afterwards = forms.BooleanField(
+        label=_("This training already took place"),
+        required=False,
+        help_text=_(
+            "Tick to record a training held before it was entered here: its meetings are in "
+            "the past. Then enrol the participants and record attendance and results."
+        ),
+    )
 
     def __init__(self, *args, club: Club, session: Session | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        if session is not None:  # decided when the session is entered
+            del self.fields["recorded_afterwards"]
         courses = Course.objects.filter(is_active=True)
         if session is not None:  # a course withdrawn since stays selectable for its sessions
             courses = Course.objects.filter(is_active=True) | Course.objects.filter(

@@ -58,7 +58,9 @@ def venue_partners(club: Club):
     return Partner.objects.filter(links__club=club, offers_venue=True).order_by("name")
 
 
-def _check_meetings(slots: list[MeetingSlot], *, existing: dict[int, Meeting]) -> None:
+def _check_meetings(
+    slots: list[MeetingSlot], *, existing: dict[int, Meeting], afterwards: bool = False
+) -> None:
     if not slots:
         raise ValidationError(_("A session needs at least one meeting."))
     now = timezone.now()
@@ -73,6 +75,16 @@ def _check_meetings(slots: list[MeetingSlot], *, existing: dict[int, Meeting]) -
             slot.starts_at,
             slot.ends_at,
         )
+        if afterwards:  # a training entered after it took place: every meeting is over
+            if slot.ends_at > now:
+                raise ValidationError(
+                    _(
+                        "A training recorded after it took place must be over: the meeting "
+                        "on %(when)s has not ended yet."
+                    )
+                    % {"when": _when(slot.starts_at)}
+                )
+            continue
         # A meeting already held stays as it was; every new or moved one must lie ahead.
         if slot.starts_at <= now and not same_times:
             raise ValidationError(
@@ -166,6 +178,7 @@ def _check_session(
     venue_partner: Partner | None,
     venue: str,
     session: Session | None,
+    afterwards: bool = False,
 ) -> None:
     if not club.takes_new_members:
         raise ValidationError(
@@ -203,7 +216,7 @@ def _check_session(
     unknown = [slot.pk for slot in slots if slot.pk and slot.pk not in existing]
     if unknown:
         raise ValidationError(_("A meeting in the form does not belong to this session."))
-    _check_meetings(slots, existing=existing)
+    _check_meetings(slots, existing=existing, afterwards=afterwards)
     dates = _local_dates(slots)
     with_minors = _with_minors(session, dates[0])
     for instructor in instructors:
@@ -265,11 +278,13 @@ def session_create(
     venue_partner: Partner | None = None,
     venue: str = "",
     notes: str = "",
+    recorded_afterwards: bool = False,
     created_by,
 ) -> Session:
     """Schedule a session with its meetings, after every check passes (nothing is written
     otherwise): club active, course offered, venue, instructors of the club qualified on
-    every meeting date, no instructor or venue clash, meetings in the future."""
+    every meeting date, no instructor or venue clash, meetings in the future; or, with
+    `recorded_afterwards`, a training already held: every meeting over."""
     instructors = _with_qualifications(instructors)
     venue = venue.strip()
     _check_session(
@@ -281,6 +296,7 @@ def session_create(
         venue_partner=venue_partner,
         venue=venue,
         session=None,
+        afterwards=recorded_afterwards,
     )
     session = Session(
         club=club,
@@ -290,6 +306,7 @@ def session_create(
         venue_partner=venue_partner,
         venue=venue,
         notes=notes,
+        recorded_afterwards=recorded_afterwards,
         created_by=created_by,
     )
     session.starts_at = min(slot.starts_at for slot in meetings)
@@ -332,6 +349,7 @@ def session_update(
         venue_partner=venue_partner,
         venue=venue,
         session=session,
+        afterwards=session.recorded_afterwards,
     )
     enrolled = session.enrolments.holding_a_place().count()
     if capacity < enrolled:

@@ -19,7 +19,7 @@ from kos_portal.roles import Role
 from members.models import PersonalDataAccess
 from members.services.access_log import personal_data_access_log
 from training import selectors_sessions as sel
-from training.forms.enrolment import EnrolMemberForm
+from training.forms.enrolment import EnrolMembersForm
 from training.forms.sessions import (
     MeetingFormSet,
     MeetingFormSetPlusOne,
@@ -111,8 +111,8 @@ def session_detail(request, session_pk: int):
             detail=request.get_full_path(),
         )
     starts_ahead = session.starts_at is not None and session.starts_at > timezone.now()
-    if can_enrol and open_for_changes and starts_ahead:
-        context["enrol_form"] = EnrolMemberForm(members=sel.session_member_choices(user, session))
+    if can_enrol and open_for_changes and (starts_ahead or session.recorded_afterwards):
+        context["enrol_form"] = EnrolMembersForm(members=sel.session_member_choices(user, session))
     own = context["own_enrolment"]
     context["can_enrol_self"] = (
         open_for_changes
@@ -147,9 +147,15 @@ def _session_form_page(request, *, club: Club, session: Session | None):
                 "venue": data.get("venue") or "",
                 "notes": data.get("notes") or "",
             }
+            afterwards = session is None and data.get("recorded_afterwards", False)
             try:
                 if session is None:
-                    saved = services.session_create(club=club, created_by=request.user, **values)
+                    saved = services.session_create(
+                        club=club,
+                        created_by=request.user,
+                        recorded_afterwards=afterwards,
+                        **values,
+                    )
                 else:
                     saved = services.session_update(
                         session=session, updated_by=request.user, **values
@@ -157,7 +163,15 @@ def _session_form_page(request, *, club: Club, session: Session | None):
             except ValidationError as error:
                 form.add_error(None, error)
             else:
-                if session is None:
+                if afterwards:
+                    messages.success(
+                        request,
+                        _(
+                            "The training is recorded. Now enrol the participants, then "
+                            "record attendance and results."
+                        ),
+                    )
+                elif session is None:
                     messages.success(request, _("The session is scheduled."))
                 else:
                     messages.success(request, _("The session is saved."))
