@@ -189,3 +189,31 @@ class SessionCancelForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Sent to everyone enrolled or on the waiting list."),
     )
+
+
+class SessionBulkForm(forms.Form):
+    """The session list's bulk actions: the ticked sessions, and what to do with them."""
+
+    EXPORTS = ("csv", "xlsx")
+    ACTIONS = [
+        ("csv", _("Export the selected (CSV)")),
+        ("xlsx", _("Export the selected (Excel)")),
+        ("cancel", _("Cancel the selected")),
+    ]
+
+    sessions = forms.ModelMultipleChoiceField(
+        queryset=Session.objects.none(),
+        error_messages={"required": _("Tick at least one session.")},
+    )
+    action = forms.ChoiceField(choices=ACTIONS)
+    reason = forms.CharField(label=_("Reason for cancelling"), max_length=500, required=False)
+
+    def __init__(self, *args, sessions, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["sessions"].queryset = sessions
+
+    def clean(self):
+        data = super().clean()
+        if data.get("action") == "cancel" and not (data.get("reason") or "").strip():
+            self.add_error("reason", _("Give a reason: it is sent to the people enrolled."))
+        return data

@@ -401,6 +401,21 @@ def session_cancel(*, session: Session, reason: str, cancelled_by) -> Session:
     return session
 
 
+def session_cancel_many(*, sessions: list[Session], reason: str, cancelled_by) -> list:
+    """Cancel each planned session of `sessions` (the session list's bulk action): one
+    (session, refusal or "") per session; each is its own transaction, as with
+    session_cancel, so one refusal (a completed session) leaves the others cancelled."""
+    outcomes = []
+    for session in sessions:
+        try:
+            session_cancel(session=session, reason=reason, cancelled_by=cancelled_by)
+        except ValidationError as error:
+            outcomes.append((session, " ".join(error.messages)))
+        else:
+            outcomes.append((session, ""))
+    return outcomes
+
+
 def _member_language(enrolment: Enrolment) -> str:
     user = enrolment.member.user
     return getattr(user, "language", "") or settings.LANGUAGE_CODE
