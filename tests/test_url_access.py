@@ -121,6 +121,8 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "training:session-enrol":           (405, 405, 405, 405, 405, 405, 405),
     "training:session-enrol-self":      (405, 405, 405, 405, 405, 405, 405),
     "training:enrolment-cancel":        (405, 405, 405, 405, 405, 405, 405),
+    # session list bulk actions (training-ux): POST-only, for those who schedule
+    "training:session-bulk":            (405, 405, 405, 405, 405, 405, 405),
     # certificates: staff of the club and the holder see one; lists show what visible_to
     # gives (empty for the instructor and the outsider); bulk downloads are for club staff
     "certificates:certificate-list":              (302, 200, 200, 200, 200, 200, 200),
