@@ -13,9 +13,14 @@ from kos_portal.roles import Role
 HOME_SECTIONS: list[tuple[str, Callable]] = []
 
 
-def home_section_register(template: str, build: Callable) -> None:
-    """Add a section to every signed-in home page (from an app's ready()); safe to run twice."""
-    if (template, build) not in HOME_SECTIONS:
+def home_section_register(template: str, build: Callable, *, first: bool = False) -> None:
+    """Add a section to every signed-in home page (from an app's ready()); safe to run twice.
+    `first`: above the sections registered before (the to-do list of staff)."""
+    if (template, build) in HOME_SECTIONS:
+        return
+    if first:
+        HOME_SECTIONS.insert(0, (template, build))
+    else:
         HOME_SECTIONS.append((template, build))
 
 
@@ -52,8 +57,6 @@ def home_for(user) -> dict:
             )
         )
         context["led_club_ids"] = scope.clubs_for({Role.LEADER})
-    # Members and guardians: their sessions, certificates and to-dos ({% person_home %}).
-    context["has_people"] = bool(access.own_member_ids(user))
     member = getattr(user, "member", None) if hasattr(user, "member") else None
     if member is not None:
         context["member"] = member
