@@ -106,6 +106,7 @@ RULES: dict[str, frozenset[str]] = {
     "dashboards.view_national": frozenset({Role.NATIONAL}),
     "dashboards.view_gmina": frozenset({Role.NATIONAL, Role.COORDINATOR}),
     "dashboards.view_club": STAFF_ROLES,
+    "dashboards.search": STAFF_ROLES,
     "dashboards.request_report": frozenset({Role.NATIONAL, Role.COORDINATOR}),
 }
 

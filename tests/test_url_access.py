@@ -198,6 +198,7 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     # club staff their club. The leader's and instructor's gmina is in scope (403), the
     # outsider's is not (404).
     "dashboards:index":                 (302, 302, 302, 302, 403, 403, 302),
+    "dashboards:search":                (302, 200, 200, 200, 403, 403, 200),
     "dashboards:refresh":               (405, 405, 405, 405, 405, 405, 405),
     "dashboards:country":               (302, 200, 403, 403, 403, 403, 403),
     "dashboards:country-export":        (302, 200, 403, 403, 403, 403, 403),
