@@ -1,6 +1,6 @@
 from django.urls import path
 
-from members.views import logins, roster, roster_import, self_service
+from members.views import logins, roster, roster_bulk, roster_import, self_service
 
 app_name = "members"
 
@@ -49,6 +49,7 @@ urlpatterns += [
         "club/<int:club_pk>/invite-logins/", logins.roster_login_invite, name="roster-login-invite"
     ),
     path("login/<str:login_token>/", logins.login_accept, name="login-accept"),
+    path("club/<int:club_pk>/bulk/", roster_bulk.roster_bulk, name="roster-bulk"),
     path("wards/<int:member_pk>/", self_service.my_data, name="ward-data"),
     path(
         "wards/<int:member_pk>/consents/withdraw/",

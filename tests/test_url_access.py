@@ -198,6 +198,7 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     # club staff their club. The leader's and instructor's gmina is in scope (403), the
     # outsider's is not (404).
     "dashboards:index":                 (302, 302, 302, 302, 403, 403, 302),
+    "members:roster-bulk":              (405, 405, 405, 405, 405, 405, 405),
     "dashboards:search":                (302, 200, 200, 200, 403, 403, 200),
     "dashboards:refresh":               (405, 405, 405, 405, 405, 405, 405),
     "dashboards:country":               (302, 200, 403, 403, 403, 403, 403),
@@ -230,6 +231,7 @@ EXPECTED_POST: dict[str, tuple[int, ...]] = {
     # logins for members and guardians (an empty POST: form errors, or back to the roster)
     "members:member-login-invite":      (302, 200, 200, 200, 403, 403, 404),
     "members:roster-login-invite":      (302, 302, 302, 302, 403, 404, 404),
+    "members:roster-bulk":              (302, 302, 302, 302, 403, 404, 404),
     "members:ward-consent-withdraw":    (302, 404, 404, 404, 404, 404, 404),
     "language-set":                     (302, 302, 302, 302, 302, 302, 302),
     "mfa_view_recovery_codes":          (302, 405, 405, 405, 405, 405, 405),

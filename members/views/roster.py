@@ -87,6 +87,7 @@ def roster(request, club_pk: int):
         "filter_form": form,
         "counts": [(value, label, counts[value]) for value, label in Membership.Status.choices],
         "query": request.GET.urlencode(),
+        "status_choices": Membership.Status.choices,
     }
     return render(request, "members/roster.html", context)
 
@@ -106,6 +107,11 @@ def roster_export(request, club_pk: int):
         member_count=len(rows),
         detail=f"{fmt}: {request.GET.urlencode()}"[:500],
     )
+    return roster_file(fmt, club, rows)
+
+
+def roster_file(fmt: str, club: Club, rows: list[Membership]):
+    """The roster's CSV or XLSX download of `rows` (the filtered list, or the ticked people)."""
     header = [
         _("Last name"),
         _("First name"),
