@@ -108,12 +108,15 @@ class PartnerLinkForm(forms.ModelForm):
 
 
 class PartnerImportForm(forms.Form):
-    """The CSV file for the web import."""
+    """The CSV or XLSX file for the web import."""
 
     file = forms.FileField(
-        label=_("CSV file"),
-        help_text=_("UTF-8 or Windows-1250 (Excel “CSV”), separated by commas or semicolons."),
-        widget=forms.FileInput(attrs={"accept": ".csv,text/csv"}),
+        label=_("CSV or XLSX file"),
+        help_text=_(
+            "UTF-8 or Windows-1250 (Excel “CSV”), separated by commas, semicolons or tabs, or "
+            "an XLSX workbook. At most 30,000 rows and 20 MB."
+        ),
+        widget=forms.FileInput(attrs={"accept": ".csv,.xlsx,text/csv"}),
     )
 
     def clean_file(self):

@@ -8,26 +8,17 @@ creates no duplicates and updates address and KSRG membership in place. See docs
 
 from __future__ import annotations
 
-import csv
-import io
-import os
 import re
-import secrets
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
 
-from django.conf import settings
-from django.core import signing
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clubs.models import Municipality, Partner, search_key
-from kos_portal import access
+from kos_portal import access, uploads
+from kos_portal.uploads import Table, TableError, table_read
 
 COLUMNS = ("name", "kind", "teryt", "gmina", "powiat", "voivodeship", "address", "ksrg")
 KINDS = tuple(Partner.Kind.values)
@@ -46,6 +37,7 @@ QUALIFIER_KINDS = {
 NAME_MAX = Partner._meta.get_field("name").max_length
 ADDRESS_MAX = Partner._meta.get_field("address").max_length
 PREVIEW_ROWS = 200
+MAX_ROWS = 30_000  # the national OSP register has about 16,000 units; the form says so
 BATCH_SIZE = 500
 
 
@@ -179,32 +171,18 @@ def _voivodeship_key(name: str) -> str:
     return key.removeprefix("województwo ").removeprefix("woj. ").strip()
 
 
-def decode_csv(data: bytes) -> str:
-    """Text of the file: UTF-8 (with or without a BOM), else Windows-1250 from Polish Excel."""
+def partner_file_read(data: bytes) -> Table:
+    """Read a partner file (CSV in any usual encoding and separator, or XLSX) with the one
+    tabular reader; PartnerImportError when it can't be read or is over the caps."""
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1250")
-    except UnicodeDecodeError as error:
-        raise PartnerImportError(
-            _("The file is neither UTF-8 nor Windows-1250 text. Save it as CSV (UTF-8).")
-        ) from error
+        return table_read(data, max_rows=MAX_ROWS)
+    except TableError as error:
+        raise PartnerImportError(str(error)) from error
 
 
-def _sniff_delimiter(header_line: str) -> str:
-    """Polish Excel separates with `;`, everything else with `,`; the header tells which."""
-    return ";" if header_line.count(";") > header_line.count(",") else ","
-
-
-def _read_rows(text: str) -> Iterable[tuple[int, dict[str, str]]]:
+def _read_rows(table: Table) -> Iterable[tuple[int, dict[str, str]]]:
     """(line number, row as column -> value) for every non-empty row after the header."""
-    if not text.strip():
-        raise PartnerImportError(_("The file is empty."))
-    first_line = text.splitlines()[0]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(first_line))
-    header = [search_key(cell) for cell in next(reader)]
+    header = [search_key(cell) for cell in table.header]
     named = [column for column in header if column]
     unknown = [column for column in named if column not in COLUMNS]
     if unknown:
@@ -225,17 +203,12 @@ def _read_rows(text: str) -> Iterable[tuple[int, dict[str, str]]]:
         raise PartnerImportError(
             _("Line 1: the header lacks the columns %(columns)s.") % {"columns": ", ".join(missing)}
         )
-    last_line = reader.line_num
-    for cells in reader:
-        line = last_line + 1  # a quoted value may span lines: report where the row starts
-        last_line = reader.line_num
-        if not any(cell.strip() for cell in cells):
-            continue  # spreadsheets leave empty rows at the end
+    for line, cells in table.rows:
         row = {column: "" for column in named}
         for column, cell in zip(header, cells, strict=False):
             if column:
-                row[column] = cell.strip()
-        if len(cells) > len(header) and any(cell.strip() for cell in cells[len(header) :]):
+                row[column] = cell
+        if len(cells) > len(header) and any(cells[len(header) :]):
             row["__extra__"] = "1"
         yield line, row
 
@@ -252,7 +225,7 @@ def _parse_ksrg(value: str) -> bool:
 
 
 def _parse(
-    text: str, *, user, register: _Register
+    table: Table, *, user, register: _Register
 ) -> tuple[list[ImportRow], list[tuple[int, str]], int]:
     """Valid rows, errors per line, and the number of data rows."""
     allowed: set[int] | None = None
@@ -266,7 +239,7 @@ def _parse(
     errors: list[tuple[int, str]] = []
     seen: dict[tuple[int, str, str], int] = {}
     count = 0
-    for line, row in _read_rows(text):
+    for line, row in _read_rows(table):
         count += 1
         problems: list[str] = []
         if row.get("__extra__"):
@@ -357,7 +330,9 @@ def _existing(rows: list[ImportRow]) -> dict[tuple[int, str, str], Partner]:
     return found
 
 
-def partner_import(*, data: bytes, user, dry_run: bool = False) -> PartnerImportResult:
+def partner_import(
+    *, user, data: bytes | None = None, table: Table | None = None, dry_run: bool = False
+) -> PartnerImportResult:
     """Import partners from CSV bytes, all or nothing, into the gminas `user` may import to.
 
     `user` None is operations work from the shell (`manage.py import_partners`): the whole
@@ -369,9 +344,9 @@ def partner_import(*, data: bytes, user, dry_run: bool = False) -> PartnerImport
     """
     if user is not None and not access.can(user, "clubs.import_partners"):
         raise ValidationError(_("You may not import partners."))
-    text = decode_csv(data)
+    table = table if table is not None else partner_file_read(data or b"")
     register = _Register()
-    rows, errors, count = _parse(text, user=user, register=register)
+    rows, errors, count = _parse(table, user=user, register=register)
     result = PartnerImportResult(errors=errors, rows=count, dry_run=dry_run)
     if errors:
         return result
@@ -433,66 +408,26 @@ def _write(to_create: list[Partner], to_update: list[Partner]) -> None:
 # --- Keeping the uploaded file between the dry run and the confirmation ----------------
 
 UPLOAD_SALT = "clubs.partner-import"
-UPLOAD_MAX_AGE = 3600  # seconds between the dry run and the confirmation
 
 
-def _upload_storage():
-    from django.core.files.storage import FileSystemStorage
+def import_upload_store(*, user, data: bytes | None = None, table: Table | None = None) -> str:
+    """Keep an uploaded file, parsed, for the confirmation step; returns a signed token.
 
-    # Outside MEDIA_ROOT: nothing uploaded here is ever served.
-    location = getattr(settings, "PARTNER_IMPORT_DIR", None) or os.path.join(
-        tempfile.gettempdir(), "kos-partner-imports"
-    )
-    return FileSystemStorage(location=location)
-
-
-def import_upload_store(*, data: bytes, user) -> str:
-    """Keep an uploaded file for the confirmation step; returns a signed token naming it.
-
-    The token is bound to the user and expires after an hour; the browser never sends a
-    path. Files left by abandoned imports are removed after a day.
+    The token is bound to the user and expires after a day; the browser never sends a
+    path. Files left by abandoned imports are removed by the daily cleanup.
     """
-    storage = _upload_storage()
-    _remove_stale_uploads(storage)
-    name = storage.save(f"{secrets.token_urlsafe(24)}.csv", ContentFile(data))
-    return signing.dumps({"name": name, "user": user.pk}, salt=UPLOAD_SALT)
+    table = table if table is not None else partner_file_read(data or b"")
+    return uploads.stage_save(table=table, purpose=UPLOAD_SALT, user=user)
 
 
-def import_upload_load(*, token: str, user) -> bytes:
-    """The file a token from `import_upload_store` names; ValidationError if it is gone."""
+def import_upload_load(*, token: str, user) -> Table:
+    """The table a token from `import_upload_store` names; ValidationError if it is gone."""
     try:
-        value = signing.loads(token, salt=UPLOAD_SALT, max_age=UPLOAD_MAX_AGE)
-    except signing.BadSignature as error:
-        raise ValidationError(_("This import has expired. Upload the file again.")) from error
-    name = value.get("name", "")
-    if value.get("user") != user.pk or not re.fullmatch(r"[A-Za-z0-9_-]+\.csv", name):
-        raise ValidationError(_("This import has expired. Upload the file again."))
-    try:
-        with _upload_storage().open(name, "rb") as upload:
-            return upload.read()
-    except FileNotFoundError as error:
+        return uploads.stage_load(token=token, purpose=UPLOAD_SALT, user=user)
+    except uploads.StagedUploadGone as error:
         raise ValidationError(_("This import has expired. Upload the file again.")) from error
 
 
-def import_upload_discard(*, token: str) -> None:
+def import_upload_discard(*, token: str, user) -> None:
     """Remove the kept file once the import is done. Safe to run twice."""
-    try:
-        name = signing.loads(token, salt=UPLOAD_SALT).get("name", "")
-    except signing.BadSignature:
-        return
-    if re.fullmatch(r"[A-Za-z0-9_-]+\.csv", name):
-        _upload_storage().delete(name)
-
-
-def _remove_stale_uploads(storage) -> None:
-    cutoff = timezone.now() - timedelta(days=1)
-    try:
-        _dirs, files = storage.listdir("")
-    except FileNotFoundError:
-        return
-    for name in files:
-        try:
-            if storage.get_modified_time(name) < cutoff:
-                storage.delete(name)
-        except FileNotFoundError:
-            continue  # another request removed it
+    uploads.stage_discard(token=token, purpose=UPLOAD_SALT, user=user)

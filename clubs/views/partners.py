@@ -277,13 +277,13 @@ def partner_import(request):
         if confirm.is_valid():
             token = confirm.cleaned_data["token"]
             try:
-                data = importer.import_upload_load(token=token, user=request.user)
-                result = importer.partner_import(data=data, user=request.user)
+                table = importer.import_upload_load(token=token, user=request.user)
+                result = importer.partner_import(table=table, user=request.user)
             except (ValidationError, importer.PartnerImportError) as error:
                 messages.error(request, " ".join(_messages(error)))
                 return redirect("clubs:partner-import")
             if result.ok:
-                importer.import_upload_discard(token=token)
+                importer.import_upload_discard(token=token, user=request.user)
                 messages.success(
                     request,
                     _(
@@ -297,7 +297,9 @@ def partner_import(request):
                     },
                 )
                 return redirect("clubs:partner-list")
-            importer.import_upload_discard(token=token)  # the register changed meanwhile
+            importer.import_upload_discard(
+                token=token, user=request.user
+            )  # the register changed meanwhile
             context["result"] = result
         form = PartnerImportForm()
     else:
@@ -305,13 +307,14 @@ def partner_import(request):
         if form.is_valid():
             data = form.cleaned_data["file"].read()
             try:
-                result = importer.partner_import(data=data, user=request.user, dry_run=True)
+                table = importer.partner_file_read(data)
+                result = importer.partner_import(table=table, user=request.user, dry_run=True)
             except (ValidationError, importer.PartnerImportError) as error:
                 form.add_error("file", " ".join(_messages(error)))
             else:
                 context["result"] = result
                 if result.ok and (result.created or result.updated):
-                    token = importer.import_upload_store(data=data, user=request.user)
+                    token = importer.import_upload_store(table=table, user=request.user)
                     context["confirm"] = PartnerImportConfirmForm(initial={"token": token})
     context["form"] = form
     return render(request, "clubs/partner_import.html", context)

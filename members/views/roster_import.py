@@ -42,7 +42,7 @@ def roster_import_view(request, club_pk: int):
         except RosterFileError as error:
             form.add_error("file", str(error))
         else:
-            token = roster_upload_save(data=data, club=club, user=request.user)
+            token = roster_upload_save(roster=roster, club=club, user=request.user)
             mapping_form = RosterMappingForm(
                 header=roster.header,
                 initial_mapping=default_mapping(roster.header),
@@ -55,8 +55,7 @@ def roster_import_view(request, club_pk: int):
 def _mapping_step(request, club: Club, step: str):
     token = request.POST.get("token", "")
     try:
-        data = roster_upload_load(token=token, club=club, user=request.user)
-        roster = roster_file_read(data)
+        roster = roster_upload_load(token=token, club=club, user=request.user)
     except RosterFileError as error:
         messages.error(request, str(error))
         return redirect("members:roster-import", club_pk=club.pk)
@@ -69,7 +68,7 @@ def _mapping_step(request, club: Club, step: str):
         try:
             result = roster_import(
                 club=club,
-                data=data,
+                roster=roster,
                 imported_by=request.user,
                 mapping=form.mapping,
                 dry_run=dry_run,
