@@ -14,9 +14,11 @@ import re
 import secrets
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.core import signing
 from django.core.exceptions import ValidationError
@@ -24,6 +26,9 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+if TYPE_CHECKING:
+    from kos_portal.models import ImportJob
 
 PDF = (b"%PDF-",)
 ZIP = (b"PK\x03\x04",)  # DOCX, XLSX, ODT and ODS are ZIP archives
@@ -358,3 +363,62 @@ def stage_cleanup(*, now: datetime | None = None) -> int:
         except FileNotFoundError:
             continue  # another cleanup removed it
     return deleted
+
+
+# --- Import jobs: large files are imported by a worker, with a progress bar ---------------
+# A file of more than INLINE_ROWS rows never holds a web worker: the view stages it, starts
+# a job and answers at once; the page polls the job (htmx) until the worker has finished.
+
+INLINE_ROWS = 2_000
+
+
+def job_start(*, user, purpose: str, token: str, total: int, options: dict, task) -> "ImportJob":
+    """Record a job and queue `task(job_id)` once the transaction commits."""
+    from django.db import transaction
+
+    from kos_portal.models import ImportJob
+
+    job = ImportJob.objects.create(
+        user=user, purpose=purpose, token=token, total=total, options=options
+    )
+    transaction.on_commit(lambda: task.delay(job.pk))
+    return job
+
+
+def job_claim(job_id: int):
+    """The job to run, marked running; None when it is gone or has already finished."""
+    from kos_portal.models import ImportJob
+
+    claimed = ImportJob.objects.filter(
+        pk=job_id, state__in=[ImportJob.State.QUEUED, ImportJob.State.RUNNING]
+    ).update(state=ImportJob.State.RUNNING)
+    return ImportJob.objects.filter(pk=job_id).first() if claimed else None
+
+
+def job_progress(job_id: int) -> Callable[[int, int], None]:
+    """A callback for a service: stores how many rows are done (one UPDATE per call)."""
+    from kos_portal.models import ImportJob
+
+    def report(done: int, total: int) -> None:
+        ImportJob.objects.filter(pk=job_id).update(done=done, total=total)
+
+    return report
+
+
+def job_finish(job_id: int, *, result: dict | None = None, error: str = "") -> None:
+    """Store the result (or the reason it failed) for the polling page."""
+    from kos_portal.models import ImportJob
+
+    state = ImportJob.State.FAILED if error else ImportJob.State.DONE
+    ImportJob.objects.filter(pk=job_id).update(
+        state=state, result=result, error=error, finished_at=timezone.now()
+    )
+
+
+def job_get_for(user, job_pk: int, purpose: str):
+    """The user's own job of this purpose; Http404 for anyone else's."""
+    from django.shortcuts import get_object_or_404
+
+    from kos_portal.models import ImportJob
+
+    return get_object_or_404(ImportJob, pk=job_pk, user=user, purpose=purpose)

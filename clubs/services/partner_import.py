@@ -103,6 +103,30 @@ class PartnerImportResult:
     def ok(self) -> bool:
         return not self.errors
 
+    def to_json(self) -> dict:
+        """What a background job stores for the page (the first 500 errors and warnings)."""
+        return {
+            "errors": self.errors[:500],
+            "error_count": len(self.errors),
+            "warnings": self.warnings[:500],
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rows": self.rows,
+            "skipped_out_of_scope": self.skipped_out_of_scope,
+            "layout": self.layout,
+            "dry_run": self.dry_run,
+            "preview": [
+                {
+                    "line": row.line,
+                    "name": row.name,
+                    "municipality_label": row.municipality_label,
+                    "action": row.action,
+                }
+                for row in self.preview
+            ],
+        }
+
 
 def partner_file_read(data: bytes) -> Table:
     """Read a partner file (CSV in any usual encoding and separator, or XLSX) with the one

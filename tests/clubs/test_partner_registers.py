@@ -194,3 +194,95 @@ def test_a_refused_file_changes_nothing(territory, tmp_path):
     with pytest.raises(CommandError):
         run(str(bad))
     assert list(Partner.objects.order_by("pk").values()) == before
+
+
+# --- The web flow: mapping step, and large files in a worker with a progress bar --------
+
+
+def _login(client, user):
+    user.language = "en"
+    user.save(update_fields=["language"])
+    client.force_login(user)
+
+
+def _upload(client, data: bytes, name="partners.csv", **extra):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    file = SimpleUploadedFile(name, data, content_type="text/csv")
+    return client.post(reverse("clubs:partner-import"), {"file": file, **extra})
+
+
+def test_a_file_of_unknown_columns_is_mapped_on_the_web(client, territory):
+    from django.urls import reverse
+
+    _login(client, factories.national_user())
+    response = _upload(client, b"Jednostka;Gmina TERYT;Rodzaj partnera\nOSP X;1418043;osp\n")
+    assert response.templates[0].name == "clubs/partner_import_mapping.html"
+    form = response.context["form"]
+    assert form["map_kind"].initial == "2"  # "Rodzaj partnera" is a known alias
+    token = form["token"].value()
+    checked = client.post(
+        reverse("clubs:partner-import"),
+        {"step": "map", "token": token, "map_name": "0", "map_teryt": "1", "map_kind": "2"},
+    )
+    assert checked.context["result"].created == 1
+    assert not Partner.objects.exists()
+    confirm = checked.context["confirm"]
+    response = client.post(
+        reverse("clubs:partner-import"),
+        {name: confirm[name].value() or "" for name in ("token", "mapping", "default_kind")},
+    )
+    assert response.status_code == 302
+    assert Partner.objects.get().municipality == territory["piaseczno"]
+
+
+def test_a_large_file_is_checked_and_imported_by_a_worker_with_progress(
+    client, territory, monkeypatch, django_capture_on_commit_callbacks
+):
+    from django.urls import reverse
+
+    from kos_portal import uploads
+    from kos_portal.models import ImportJob
+
+    monkeypatch.setattr(uploads, "INLINE_ROWS", 3)
+    _login(client, factories.national_user())
+    data = (DATA / "osp_register.csv").read_bytes()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _upload(client, data)
+    job = ImportJob.objects.get()
+    assert response["Location"] == reverse("clubs:partner-import-job", kwargs={"job_pk": job.pk})
+    assert not Partner.objects.exists()  # the dry run wrote nothing
+    page = client.get(response["Location"])
+    assert page.context["result"]["created"] == 6
+    confirm = page.context["confirm"]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("clubs:partner-import"), {"token": confirm["token"].value()})
+    second = ImportJob.objects.latest("pk")
+    assert second.options["dry_run"] is False and second.state == "done"
+    assert Partner.objects.count() == 6
+    assert client.get(response["Location"])["Location"] == reverse("clubs:partner-list")
+
+
+def test_the_progress_fragment_polls_until_the_job_is_done(client, territory):
+    from django.urls import reverse
+
+    from kos_portal.models import ImportJob
+
+    national = factories.national_user()
+    _login(client, national)
+    job = ImportJob.objects.create(
+        user=national,
+        purpose="clubs.partner-import",
+        token="x",
+        done=4000,
+        total=16000,
+        options={"dry_run": True},
+    )
+    url = reverse("clubs:partner-import-job", kwargs={"job_pk": job.pk})
+    fragment = client.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert 'hx-trigger="every 1s"' in fragment
+    assert 'value="25"' in fragment and "4000 of 16000 rows" in fragment
+    other = factories.national_user()
+    _login(client, other)
+    assert client.get(url).status_code == 404  # only its owner sees a job
