@@ -362,6 +362,10 @@ def stage_cleanup(*, now: datetime | None = None) -> int:
                 deleted += 1
         except FileNotFoundError:
             continue  # another cleanup removed it
+    from kos_portal.models import ImportJob
+
+    # Their results name rows of the files (and, for rosters, errors quoting people's data).
+    ImportJob.objects.filter(created_at__lt=now - STAGE_MAX_AGE).delete()
     return deleted
 
 

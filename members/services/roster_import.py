@@ -123,6 +123,19 @@ class RosterImportResult:
     def ok(self) -> bool:
         return not self.errors
 
+    def to_json(self) -> dict:
+        """What a background job keeps for the page: counts and the first 500 errors, no
+        preview (the job row is no place for people's data; it is deleted after a day)."""
+        return {
+            "rows": self.rows,
+            "errors": self.errors[:500],
+            "error_count": len(self.errors),
+            "new": self.new,
+            "in_club": self.in_club,
+            "linked": self.linked,
+            "dry_run": self.dry_run,
+        }
+
 
 # --- Reading the file ------------------------------------------------------------------
 
@@ -574,6 +587,7 @@ def roster_import(
     mapping: dict[str, int] | None = None,
     dry_run: bool = False,
     consent_forms_attested: bool = False,
+    progress=None,
 ) -> RosterImportResult:
     """Import a roster into `club`, all or nothing.
 
@@ -604,6 +618,8 @@ def roster_import(
         raise RosterFileError(" ".join(problems))
     today = timezone.localdate()
     rows, errors = _check_rows(roster, mapping, today)
+    if progress:
+        progress(len(roster.rows) // 2, len(roster.rows))  # checked; matching and writing next
     result = RosterImportResult(rows=len(roster.rows), errors=errors, dry_run=dry_run)
     if errors:
         return result
