@@ -111,6 +111,29 @@ class MunicipalityChange(models.Model):
         return f"{self.former_code} {self.former_name} → {self.municipality}"
 
 
+class Locality(models.Model):
+    """A locality (town, village, part of one) from the GUS SIMC register, in its gmina."""
+
+    sym = models.CharField(_("SIMC identifier"), max_length=7, unique=True)
+    # The locality this one is part of (its own SYM for an independent locality).
+    parent_sym = models.CharField(_("SIMC identifier of the parent"), max_length=7)
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.PROTECT, related_name="localities", verbose_name=_("gmina")
+    )
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind of locality (RM)"), max_length=2)
+    is_current = models.BooleanField(_("in the current register"), default=True)
+
+    class Meta:
+        ordering = ["name", "sym"]
+        verbose_name = _("locality")
+        verbose_name_plural = _("localities")
+        indexes = [models.Index(fields=["municipality", "name"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 def search_key(*parts: str) -> str:
     """Case-folded text for searching: SQLite folds only ASCII, so "ŻÓŁĆ" would miss "żółć"."""
     return " ".join(" ".join(part.split()) for part in parts if part).casefold()

@@ -15,6 +15,7 @@ from django.db import transaction
 from clubs.models import Assignment, Club, Municipality, Partner, PartnerLink
 from clubs.services.population import population_import
 from clubs.services.starter_pack import starter_pack_seed_demo
+from clubs.simc import simc_import
 from clubs.teryt import teryt_import
 from kos_portal.models import User
 from kos_portal.roles import Role
@@ -23,6 +24,7 @@ from members.models import Member, Membership
 DEMO_TERC = Path(__file__).resolve().parent.parent / "clubs" / "fixtures" / "terc_demo.csv"
 # Piaseczno's row of the GUS BDL export of population by gmina (a demo figure).
 DEMO_POPULATION = DEMO_TERC.with_name("population_demo.csv")
+DEMO_SIMC = DEMO_TERC.with_name("simc_demo.csv")  # two rows of the GUS SIMC register
 DEMO_PASSWORD = "kos-demo-2026"
 # A fixed TOTP secret for the demo's privileged users, so a newcomer can sign in with
 # `manage.py demo_totp` instead of an authenticator app. Demo data only.
@@ -60,6 +62,8 @@ def demo_seed() -> list[tuple[DemoUser, bool]]:
     piaseczno = Municipality.objects.get(code=PIASECZNO_TERYT)
     if piaseczno.population is None:
         population_import(data=DEMO_POPULATION.read_bytes())
+    if not piaseczno.localities.exists():
+        simc_import(data=DEMO_SIMC.read_bytes())  # Złotokłos (SYM 0006652) and the town
 
     club, _ = Club.objects.get_or_create(
         name="KOS Złotokłos",
