@@ -286,3 +286,16 @@ def test_the_progress_fragment_polls_until_the_job_is_done(client, territory):
     other = factories.national_user()
     _login(client, other)
     assert client.get(url).status_code == 404  # only its owner sees a job
+
+
+def test_the_partner_page_shows_the_register_number_and_location(client, territory):
+    from django.urls import reverse
+
+    run(str(DATA / "rspo_schools.csv"))
+    Partner.objects.filter(registry_ref="20345").update(latitude="52.0735", longitude="21.0238")
+    school = Partner.objects.get(registry_ref="20345")
+    _login(client, factories.national_user())
+    html = client.get(reverse("clubs:partner-detail", kwargs={"partner_pk": school.pk}))
+    page = html.content.decode()
+    assert "20345 (Szkoła podstawowa)" in page
+    assert "52.073500, 21.023800" in page
