@@ -60,7 +60,7 @@ def members_retention_task() -> int:
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def roster_import_files_cleanup_task() -> int:
-    """Delete uploaded roster files older than a day (an import left unfinished)."""
+    """Delete staged import files (rosters, partners) and import jobs older than a day."""
     from members.services.roster_import import roster_upload_cleanup
 
     return roster_upload_cleanup()
