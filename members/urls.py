@@ -30,6 +30,11 @@ urlpatterns = [
 # --- Roster import ---
 urlpatterns += [
     path("club/<int:club_pk>/import/", roster_import.roster_import_view, name="roster-import"),
+    path(
+        "club/<int:club_pk>/import/jobs/<int:job_pk>/",
+        roster_import.roster_import_job,
+        name="roster-import-job",
+    ),
 ]
 
 # --- Member's own view, data export, erasure, access log ---

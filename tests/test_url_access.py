@@ -37,6 +37,8 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "clubs:partner-export":             (302, 200, 200, 200, 200, 403, 200),
     "clubs:partner-create":             (302, 200, 200, 200, 403, 403, 200),
     "clubs:partner-import":             (302, 200, 200, 403, 403, 403, 403),
+    # registers: a partner import job is its owner's (the world's is national staff's)
+    "clubs:partner-import-job":         (302, 200, 404, 403, 403, 403, 403),
     "clubs:partner-detail":             (302, 200, 200, 200, 200, 403, 404),
     "clubs:partner-edit":               (302, 200, 200, 200, 403, 403, 404),
     "clubs:partner-link-create":        (302, 200, 200, 200, 403, 403, 404),
@@ -70,6 +72,8 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "members:access-log":               (302, 200, 403, 403, 403, 403, 403),
     "members:club-apply":               (200, 200, 200, 200, 200, 200, 200),
     "members:roster-import":            (302, 200, 200, 200, 403, 404, 404),
+    # registers: the world's import job is national staff's partner import, no roster's
+    "members:roster-import-job":        (302, 404, 404, 404, 403, 404, 404),
     "members:my-data":                  (302, 404, 404, 404, 404, 200, 404),
     "members:my-consent-withdraw":      (405, 405, 405, 405, 405, 405, 405),
     "members:my-data-json":             (302, 404, 404, 404, 404, 200, 404),

@@ -498,3 +498,13 @@ def test_the_dashboard_is_in_the_navigation_of_staff_only(client, land, national
         assert f'<a href="{index}"' in client.get(reverse("home")).content.decode()
     client.force_login(factories.instructor_of(land.club_a))
     assert f'<a href="{index}"' not in client.get(reverse("home")).content.decode()
+
+
+def test_unknown_population_is_said_in_the_kpi_label_not_in_the_numbers_place(
+    client, land, national
+):
+    html = page(client, national, "voivodeship", voivodeship_code="14")
+    assert (
+        "<dt>Certified per 1,000 residents: population unknown</dt>"
+        '<dd class="stat-value">—</dd>' in html
+    )
