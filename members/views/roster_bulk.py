@@ -22,8 +22,8 @@ from members.views.roster import roster_file
 Action = PersonalDataAccess.Action
 
 
-@login_required
 @require_POST
+@login_required
 def roster_bulk(request, club_pk: int):
     club = sel.club_for_members(request.user, club_pk, "members.change_membership")
     roster = sel.roster_for(request.user, club)
