@@ -84,6 +84,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Personal-data pages and files: Cache-Control no-store (#13).
+    "kos_portal.no_store.NoStoreMiddleware",
 ]
 
 ROOT_URLCONF = "kos_portal.urls"

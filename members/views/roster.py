@@ -36,7 +36,7 @@ from members.models import Member, Membership, PersonalDataAccess
 from members.services import consents as consent_services
 from members.services import memberships as membership_services
 from members.services import registration
-from members.services.access_log import personal_data_access_log
+from members.services.access_log import personal_data_access_log, request_detail
 
 Action = PersonalDataAccess.Action
 ROSTER_PAGE_SIZE = 50
@@ -77,7 +77,7 @@ def roster(request, club_pk: int):
         action=Action.LIST,
         club=club,
         member_count=len(page.object_list),
-        detail=request.get_full_path()[:500],
+        detail=request_detail(request),
     )
     counts = sel.roster_status_counts(request.user, club)
     context = {
@@ -103,7 +103,7 @@ def roster_export(request, club_pk: int):
         action=Action.EXPORT,
         club=club,
         member_count=len(rows),
-        detail=f"{fmt}: {request.GET.urlencode()}"[:500],
+        detail=request_detail(request, fmt),
     )
     header = [
         _("Last name"),
@@ -385,7 +385,7 @@ def application_list(request):
         user=request.user,
         action=Action.LIST,
         member_count=len(page.object_list),
-        detail=request.get_full_path()[:500],
+        detail=request_detail(request),
     )
     context = {"page": page, "decision_form": ApplicationDecisionForm()}
     return render(request, "members/application_list.html", context)
