@@ -35,6 +35,7 @@ from members import age
 from members.consent_texts import GUARDIAN_CONSENT, current_version
 from members.models import (
     Consent,
+    ConsentGiver,
     ConsentMethod,
     ConsentPurpose,
     GuardianConsent,
@@ -632,7 +633,8 @@ def _write(rows: list[RosterRow], *, club: Club, imported_by) -> None:
                 recorded_at=now,
                 recorded_by=user,
                 method=ConsentMethod.IMPORT,
-                by_guardian=row.is_minor,
+                # Under 16 the guardian signed (the row names them); from 16 the person.
+                **_giver(row),
             )
             for row in joining
             if row.member_id not in consented
@@ -659,6 +661,18 @@ def _write(rows: list[RosterRow], *, club: Club, imported_by) -> None:
         ],
         batch_size=BATCH_SIZE,
     )
+
+
+def _giver(row: RosterRow) -> dict:
+    """Consent fields saying who gave a row's consent (rules: services/consents.py)."""
+    if not age.needs_guardian_for_consent(row.birth_date):
+        return {"given_by": ConsentGiver.STAFF_PAPER}
+    contact = row.guardian_contact
+    return {
+        "given_by": ConsentGiver.GUARDIAN,
+        "guardian_name": row.guardian_name,
+        "guardian_email": contact.lower() if "@" in contact else "",
+    }
 
 
 def _consent_current(member_ids: list[int], version: str) -> set[int]:

@@ -173,7 +173,10 @@ def own_data(member: Member) -> dict:
                 "text": _consent_text(consent),
                 "recorded_at": _iso(consent.recorded_at),
                 "method": consent.method,
-                "by_guardian": consent.by_guardian,
+                "given_by": consent.given_by,
+                "guardian_name": consent.guardian_name,
+                "guardian_relation": consent.guardian_relation,
+                "guardian_email": consent.guardian_email,
             }
             for consent in member.consents.all()
         ],

@@ -310,6 +310,7 @@ def consent_record(request, member_pk: int):
                     member=member,
                     guardian_name=data["guardian_name"],
                     guardian_contact=data["guardian_contact"],
+                    guardian_relation=data["guardian_relation"],
                     consent_date=data["guardian_consent_date"],
                     recorded_by=request.user,
                     method=data["method"],
@@ -323,6 +324,7 @@ def consent_record(request, member_pk: int):
                     given=True,
                     recorded_by=request.user,
                     method=data["method"],
+                    guardian=form.consent_guardian(),
                 )
             else:
                 consent_services.consent_withdraw(
@@ -489,6 +491,7 @@ def club_apply(request, club_pk: int):
                     municipality=data["municipality"],
                     message=data["message"],
                     consents=form.consents(),
+                    guardian=form.guardian(),
                 )
             except ValidationError as error:
                 form.add_error(None, error)
