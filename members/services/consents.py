@@ -53,6 +53,22 @@ def giver_for_method(method: str) -> str:
     return ConsentGiver.STAFF_PAPER  # a paper form or an imported roster: staff attest it
 
 
+def consent_giver_fields(
+    *, birth_date: date | None, method: str, guardian: Guardian | None
+) -> dict:
+    """Consent fields saying who gave it, for rows written in bulk (the roster import):
+    under 16 the named guardian, from 16 the person (see giver_for_method)."""
+    if not age.needs_guardian_for_consent(birth_date):
+        return {"given_by": giver_for_method(method)}
+    guardian = guardian or Guardian(name="")
+    return {
+        "given_by": ConsentGiver.GUARDIAN if guardian.name else ConsentGiver.UNKNOWN,
+        "guardian_name": guardian.name,
+        "guardian_relation": guardian.relation,
+        "guardian_email": guardian.email,
+    }
+
+
 def consent_giver_check(*, member: Member, given_by: str, guardian: Guardian | None) -> None:
     """Raise ValidationError when `given_by` cannot give a consent for `member`.
 

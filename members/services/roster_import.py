@@ -35,7 +35,6 @@ from members import age
 from members.consent_texts import GUARDIAN_CONSENT, current_version
 from members.models import (
     Consent,
-    ConsentGiver,
     ConsentMethod,
     ConsentPurpose,
     GuardianConsent,
@@ -44,6 +43,7 @@ from members.models import (
     MembershipStatusChange,
     PersonalDataAccess,
 )
+from members.services.consents import Guardian, consent_giver_fields
 from members.services.registration import normalise_email, normalise_name, normalise_phone
 
 IMPORT_PERMISSION = "members.import_members"
@@ -633,8 +633,13 @@ def _write(rows: list[RosterRow], *, club: Club, imported_by) -> None:
                 recorded_at=now,
                 recorded_by=user,
                 method=ConsentMethod.IMPORT,
-                # Under 16 the guardian signed (the row names them); from 16 the person.
-                **_giver(row),
+                **consent_giver_fields(  # under 16 the row's guardian, else the person
+                    birth_date=row.birth_date,
+                    method=ConsentMethod.IMPORT,
+                    guardian=Guardian.from_contact(
+                        name=row.guardian_name, contact=row.guardian_contact
+                    ),
+                ),
             )
             for row in joining
             if row.member_id not in consented
@@ -661,18 +666,6 @@ def _write(rows: list[RosterRow], *, club: Club, imported_by) -> None:
         ],
         batch_size=BATCH_SIZE,
     )
-
-
-def _giver(row: RosterRow) -> dict:
-    """Consent fields saying who gave a row's consent (rules: services/consents.py)."""
-    if not age.needs_guardian_for_consent(row.birth_date):
-        return {"given_by": ConsentGiver.STAFF_PAPER}
-    contact = row.guardian_contact
-    return {
-        "given_by": ConsentGiver.GUARDIAN,
-        "guardian_name": row.guardian_name,
-        "guardian_email": contact.lower() if "@" in contact else "",
-    }
 
 
 def _consent_current(member_ids: list[int], version: str) -> set[int]:
