@@ -19,6 +19,7 @@ from members.services.self_service import (
     own_consent_withdraw,
     own_data_export,
     own_data_pdf,
+    own_data_tables,
     own_member_get,
 )
 
@@ -63,7 +64,12 @@ def my_data_json(request):
 def _export_context(request, fmt: str) -> dict:
     member = own_member_get(request.user)
     data = own_data_export(member=member, user=request.user, fmt=fmt)
-    return {"member": member, "data": data, "consents": consent_overview(member)}
+    return {
+        "member": member,
+        "data": data,
+        "consents": consent_overview(member),
+        "tables": own_data_tables(data),
+    }
 
 
 @never_cache
