@@ -189,3 +189,29 @@ def test_a_withdrawal_in_the_members_own_account_is_their_own(world):
     withdrawal = own_consent_withdraw(member=member, purpose="images", user=member.user)
     assert withdrawal.pk != register_consent.pk
     assert (withdrawal.given, withdrawal.given_by) == (False, ConsentGiver.SELF)
+
+
+# --- The staff consent page -----------------------------------------------------------------
+
+
+def test_the_consent_page_refuses_a_childs_consent_without_a_guardian_and_names_one(client, world):
+    child = factories.MembershipFactory(
+        club=world.club, member__birth_date=born_years_ago(12)
+    ).member
+    client.force_login(world.users["leader"])
+    url = reverse("members:consent-record", kwargs={"member_pk": child.pk})
+    data = {"kind": "images", "given": "1", "method": "paper"}
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "must be given by a parent or legal guardian" in response.content.decode()
+    assert not Consent.objects.filter(member=child).exists()
+    response = client.post(
+        url, {**data, "guardian_name": "Anna Nowak", "guardian_relation": "matka"}
+    )
+    assert response.status_code == 302
+    consent = Consent.objects.get(member=child)
+    assert (consent.given_by, consent.guardian_name, consent.guardian_relation) == (
+        ConsentGiver.GUARDIAN,
+        "Anna Nowak",
+        "matka",
+    )
