@@ -11,6 +11,10 @@ from django.utils.cache import add_never_cache_headers
 NO_STORE_NAMESPACES = frozenset({"members"})
 NO_STORE_URL_NAMES = frozenset(
     {
+        "clubs:club-export",
+        "clubs:club-leaders",
+        "clubs:invitation-list",
+        "clubs:partner-export",
         "certificates:certificate-list",
         "certificates:certificate-export",
         "certificates:certificate-detail",
