@@ -73,6 +73,7 @@ def member_erase(*, member: Member, erased_by, reason: str) -> Member:
         return member
     user = member.user
     identifiers = _identifiers(member)
+    own_email = member.email  # cleared below; the access log still has it
     names = (member.first_name, member.last_name)
     if member.birth_date is not None:
         member.birth_year = member.birth_date.year  # the age band survives erasure
@@ -112,7 +113,9 @@ def member_erase(*, member: Member, erased_by, reason: str) -> Member:
     if user is not None:
         _login_close(user)
         erased_email = user.email
-    _access_log_scrub(member=member, user=user, identifiers=identifiers, email=erased_email)
+    _access_log_scrub(
+        member=member, user=user, own_email=own_email, identifiers=identifiers, email=erased_email
+    )
     # Copies elsewhere (admin history, invitations, reminders, messages, other apps'
     # tables) and staged roster files: found by value (#13).
     erasure_sweep.everywhere_redact(identifiers)
@@ -140,12 +143,14 @@ def _identifiers(member: Member) -> list[str]:
     )
 
 
-def _access_log_scrub(*, member: Member, user, identifiers: list[str], email: str) -> None:
+def _access_log_scrub(
+    *, member: Member, user, own_email: str, identifiers: list[str], email: str
+) -> None:
     """The log keeps its rows (who looked at what, when), but not the person's identity:
     their own email as the viewer becomes the erased login's address, and any detail
     about them loses identifiers."""
     rows = PersonalDataAccess.objects.all()
-    own = Q(user_email__iexact=member.email) if member.email else Q(pk__in=[])
+    own = Q(user_email__iexact=own_email) if own_email else Q(pk__in=[])
     if user is not None:
         own |= Q(user=user)
     rows.filter(own).update(user_email=email)

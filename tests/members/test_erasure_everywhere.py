@@ -171,3 +171,12 @@ def test_the_access_log_keeps_its_rows_but_not_the_persons_email(world, bronisla
     assert PersonalDataAccess.objects.count() == count + 1
     own = PersonalDataAccess.objects.get(action="self_export")
     assert own.user_email.endswith("@erased.invalid")
+
+
+def test_a_log_row_with_the_persons_email_but_no_account_link_is_scrubbed(world, bronislawa):
+    member, _staged = bronislawa
+    PersonalDataAccess.objects.bulk_create(  # their account deleted since: only the email
+        [PersonalDataAccess(user=None, user_email=EMAIL, action="self_export", member=None)]
+    )
+    member_erase(member=member, erased_by=world.users["leader"], reason="wniosek")
+    assert not PersonalDataAccess.objects.filter(user_email__iexact=EMAIL).exists()
