@@ -891,7 +891,7 @@ class ScaleSeeder:
         consents = TableWriter(
             Consent,
             ["id", "member_id", "purpose", "given", "text_version", "recorded_at", "method",
-             "by_guardian"],
+             "given_by", "guardian_name"],
         )  # fmt: skip
         mid = _next_id(Member)
         msid = _next_id(Membership)
@@ -959,14 +959,17 @@ class ScaleSeeder:
                  search_key(first, last, email), self.now)
             )  # fmt: skip
             self.member_name[member_id] = f"{first} {last}"
+            guardian = f"{rng.choice(FIRST_F + FIRST_M)} {last}" if age < 18 else ""
+            # Under 16 the guardian signs the consent (#13); from 16 the person does.
             consents.add(
                 (coid, member_id, ConsentPurpose.MEMBERSHIP_DATA, True, "2025-1", self.now,
-                 ConsentMethod.PAPER, age < 16)
+                 ConsentMethod.PAPER, "guardian" if age < 16 else "staff_paper",
+                 guardian if age < 16 else "")
             )  # fmt: skip
             coid += 1
             if age < 18:
                 guardians.add(
-                    (gid, member_id, f"{rng.choice(FIRST_F + FIRST_M)} {last}",
+                    (gid, member_id, guardian,
                      f"+48{rng.randint(500000000, 899999999)}", today - timedelta(
                          days=rng.randint(1, 700)), "2025-1", ConsentMethod.PAPER, self.now)
                 )  # fmt: skip

@@ -89,6 +89,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     # Requests that change what the dashboards count refresh the rollups (debounced).
     "dashboards.freshness.RollupsFollowChangesMiddleware",
+    # Personal-data pages and files: Cache-Control no-store (#13).
+    "kos_portal.no_store.NoStoreMiddleware",
 ]
 
 ROOT_URLCONF = "kos_portal.urls"

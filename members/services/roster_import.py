@@ -38,6 +38,7 @@ from members.models import (
     MembershipStatusChange,
     PersonalDataAccess,
 )
+from members.services.consents import Guardian, consent_giver_fields
 from members.services.registration import normalise_email, normalise_name, normalise_phone
 
 IMPORT_PERMISSION = "members.import_members"
@@ -522,7 +523,13 @@ def _write(rows: list[RosterRow], *, club: Club, imported_by) -> None:
                 recorded_at=now,
                 recorded_by=user,
                 method=ConsentMethod.IMPORT,
-                by_guardian=row.is_minor,
+                **consent_giver_fields(  # under 16 the row's guardian, else the person
+                    birth_date=row.birth_date,
+                    method=ConsentMethod.IMPORT,
+                    guardian=Guardian.from_contact(
+                        name=row.guardian_name, contact=row.guardian_contact
+                    ),
+                ),
             )
             for row in joining
             if row.member_id not in consented

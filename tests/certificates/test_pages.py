@@ -266,3 +266,37 @@ def test_the_detail_keeps_its_query_count(client, world, role):
     more_certificates(world, 4)
     world.objects["session"].instructors.add(factories.InstructorProfileFactory())
     assert queries_for(client, url) == small
+
+
+# --- #13: exports of holders' names are in the personal-data access log ------------------
+
+
+def test_the_certificate_export_is_logged_with_filter_names_only(client, world):
+    from members.models import PersonalDataAccess
+
+    client.force_login(world.users["leader"])
+    response = client.get(
+        reverse("certificates:certificate-export"), {"format": "xlsx", "state": "valid"}
+    )
+    assert response.status_code == 200
+    row = PersonalDataAccess.objects.get()
+    assert (row.user, row.action, row.member_count) == (
+        world.users["leader"],
+        PersonalDataAccess.Action.EXPORT,
+        1,
+    )
+    assert row.detail.startswith("certificates xlsx") and "valid" not in row.detail
+
+
+def test_downloading_someone_elses_certificate_pdf_is_logged_but_ones_own_is_not(client, world):
+    from members.models import PersonalDataAccess
+
+    certificate = world.objects["certificate"]
+    url = reverse("certificates:certificate-download", kwargs={"certificate_pk": certificate.pk})
+    client.force_login(world.users["member"])
+    client.get(url)
+    assert not PersonalDataAccess.objects.exists()
+    client.force_login(world.users["leader"])
+    client.get(url)
+    row = PersonalDataAccess.objects.get()
+    assert (row.action, row.member) == (PersonalDataAccess.Action.EXPORT, certificate.member)
