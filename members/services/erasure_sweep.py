@@ -148,18 +148,18 @@ def staged_uploads_forget(identifiers: list[str], names: tuple[str, str] = ("", 
     """Delete the staged roster uploads (waiting for the import's second step) that name
     the person (an identifier, or first and last name in one row); returns how many. The
     leader is asked to upload the file again."""
-    from members.services.roster_import import UPLOAD_DIR, UPLOAD_NAME
+    from kos_portal.uploads import STAGE_DIR, STAGE_NAME
 
     try:
-        _dirs, files = default_storage.listdir(UPLOAD_DIR)
+        _dirs, files = default_storage.listdir(STAGE_DIR)
     except (FileNotFoundError, NotImplementedError):
         return 0
     lowered = [i.lower() for i in identifiers]
     lowered_names = (names[0].strip().lower(), names[1].strip().lower())
     deleted = 0
     for filename in files:
-        name = f"{UPLOAD_DIR}/{filename}"
-        if not UPLOAD_NAME.match(name):
+        name = f"{STAGE_DIR}/{filename}"
+        if not STAGE_NAME.match(name):
             continue
         try:
             with default_storage.open(name, "rb") as upload:

@@ -52,6 +52,8 @@ EXPORT_MODELS: dict[str, str] = {
     "mfa.Authenticator": "account",
     "clubs.Assignment": "account",
     "clubs.Invitation": "account",
+    "members.Guardianship": "logins",
+    "members.LoginInvitation": "logins",
 }
 # "app.Model.field" pointing at a User that says which staff member did something (work
 # done in a role, not data about the person as a member). A member without a role has
@@ -82,6 +84,9 @@ EXPORT_EXEMPT: dict[str, str] = {
         "resilience.ProblemCase.created_by",
         "resilience.Survey.created_by",
         "dashboards.GminaReport.requested_by",
+        "members.Guardianship.created_by",
+        "members.LoginInvitation.invited_by",
+        "kos_portal.ImportJob.user",
         "admin.LogEntry.user",
     )
 }
@@ -260,10 +265,42 @@ def own_data(member: Member) -> dict:
         "certificates": [],
     }
     data["access_log"] = _access_log_rows(member)
+    data["logins"] = _logins(member)
     data["account"] = _account(member)
     for name, build in EXPORT_SECTIONS.items():
         data[name] = build(member)
     return data
+
+
+def _logins(member: Member) -> dict:
+    """Who may act for the person (guardians' logins), whom the person acts for, and the
+    invitations to log in sent to them (the address, not the link)."""
+    from members.models import Guardianship, LoginInvitation
+
+    guardians = Guardianship.objects.filter(member=member).select_related("user")
+    wards = (
+        Guardianship.objects.filter(user_id=member.user_id).select_related("member")
+        if member.user_id
+        else Guardianship.objects.none()
+    )
+    invitations = LoginInvitation.objects.filter(member=member).order_by("created_at", "pk")
+    return {
+        "guardians": [{"email": g.user.email, "since": _iso(g.created_at)} for g in guardians],
+        "guardian_of": [
+            {"name": f"{g.member.first_name} {g.member.last_name}", "since": _iso(g.created_at)}
+            for g in wards
+        ],
+        "invitations": [
+            {
+                "kind": invitation.kind,
+                "email": invitation.email,
+                "sent_at": _iso(invitation.sent_at),
+                "accepted_at": _iso(invitation.accepted_at),
+                "revoked_at": _iso(invitation.revoked_at),
+            }
+            for invitation in invitations
+        ],
+    }
 
 
 def _access_log_rows(member: Member) -> list[dict]:

@@ -15,9 +15,10 @@ from django.urls import reverse
 from certificates.models import Certificate, ReminderLog
 from clubs.models import ClubContactMessage, Invitation
 from kos_portal.roles import Role
+from kos_portal.uploads import STAGE_DIR
 from members.models import Consent, ConsentGiver, GuardianConsent, Member, PersonalDataAccess
 from members.services.erasure import member_erase
-from members.services.roster_import import UPLOAD_DIR, roster_upload_save
+from members.services.roster_import import roster_upload_save
 from resilience.models import ExerciseParticipation
 from training.models import Attendance
 
@@ -145,7 +146,7 @@ def test_erasure_leaves_no_identifier_in_any_column_or_file(
         )
     assert leftovers() == []
     assert not default_storage.exists(pdf_name)
-    assert not default_storage.listdir(UPLOAD_DIR)[1]  # the staged roster naming them
+    assert not default_storage.listdir(STAGE_DIR)[1]  # the staged roster naming them
 
 
 def test_the_certificate_stays_verifiable_without_a_name(world, bronislawa, client):
