@@ -212,6 +212,21 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Bounded work and a web request that never waits on the broker (docs/certificates.md):
+# - every task gets a soft limit (SoftTimeLimitExceeded, the task can retry) and a hard
+#   one (the pool child is killed; the reconcilers re-queue what the database still wants);
+# - publishing makes one attempt with short socket timeouts (kos_portal.tasks.task_publish),
+#   so a Redis that is down costs a save milliseconds and a hung one about 2 s, once
+#   per 30 s per process.
+CELERY_TASK_SOFT_TIME_LIMIT = int(env("CELERY_TASK_SOFT_TIME_LIMIT", "300"))
+CELERY_TASK_TIME_LIMIT = int(env("CELERY_TASK_TIME_LIMIT", "360"))
+CELERY_BROKER_CONNECTION_TIMEOUT = float(env("CELERY_BROKER_CONNECTION_TIMEOUT", "1"))
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT,
+    "socket_timeout": float(env("CELERY_BROKER_SOCKET_TIMEOUT", "2")),
+    # Publishers' connect: one attempt (the worker's own reconnect loop passes its own).
+    "max_retries": 0,
+}
 CELERY_BEAT_SCHEDULE: dict = {}
 CELERY_BEAT_SCHEDULE["members-retention"] = {
     "task": "members.tasks.members_retention_task",

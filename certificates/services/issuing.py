@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from certificates.models import Certificate, CertificateNumberSequence
+from kos_portal.tasks import enqueue_on_commit
 from training.models import Enrolment, Session
 from training.selectors_history import add_months
 
@@ -113,7 +114,7 @@ def certificate_render_queue(*, certificate: Certificate) -> None:
     certificate.render_requested_at = now
     certificate.render_error = ""
     pk = certificate.pk
-    transaction.on_commit(lambda: certificate_render_task.delay(pk))
+    enqueue_on_commit(certificate_render_task, pk)
 
 
 @transaction.atomic

@@ -27,6 +27,7 @@ from django.template import loader
 from django.utils import timezone
 
 from certificates.models import Certificate
+from kos_portal.tasks import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -277,7 +278,8 @@ def certificate_render_reconcile(*, limit: int = 1000) -> int:
         )
         if pks:
             Certificate.objects.filter(pk__in=pks).update(render_requested_at=now)
-            transaction.on_commit(lambda: [certificate_render_task.delay(pk) for pk in pks])
+            for pk in pks:
+                enqueue_on_commit(certificate_render_task, pk)
     if pks:
         logger.warning("Re-queued %d certificate(s) left pending too long", len(pks))
     return len(pks)
