@@ -244,6 +244,12 @@ CELERY_BEAT_SCHEDULE["certificates-render-reconcile"] = {
     "task": "certificates.tasks.certificate_render_reconcile_task",
     "schedule": 2 * 60,  # every 2 minutes
 }
+# Passes without a certificate get one, and "certificate ready" emails still due go out
+# (docs/certificates.md): whatever crashed after the results were saved.
+CELERY_BEAT_SCHEDULE["certificates-issue-reconcile"] = {
+    "task": "certificates.tasks.certificate_issue_reconcile_task",
+    "schedule": 2 * 60,  # every 2 minutes
+}
 # Gminas' yearly reports left pending too long are re-queued (docs/reports.md).
 CELERY_BEAT_SCHEDULE["dashboards-report-reconcile"] = {
     "task": "dashboards.report_tasks.report_reconcile_task",
