@@ -293,12 +293,16 @@ CELERY_BEAT_SCHEDULE["dashboards-rollups-refresh"] = {
 REDIS_URL = env("REDIS_URL") or (
     CELERY_BROKER_URL if CELERY_BROKER_URL and CELERY_BROKER_URL.startswith("redis") else None
 )
+# With Redis down or hung, signing in must still work: FallbackRedisCache answers from a
+# per-process memory cache for a while (kos_portal/cache.py), and short socket timeouts
+# bound the wait before it does.
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "kos_portal.cache.FallbackRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", "kos"),
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
     }
 else:
