@@ -207,14 +207,16 @@ def broker_unreachable(url: str = CLOSED_BROKER):
     from kos_portal.tasks import broker_backoff_reset
 
     def use(changes: dict) -> None:
-        for key in ("broker_url", "task_always_eager"):
+        # broker_write_url: publishers' URL, read before broker_url, which the
+        # CELERY_BROKER_URL environment variable would override.
+        for key in ("broker_write_url", "task_always_eager"):
             app.conf.changes.pop(key, None)  # back to reading the Django settings
         app.conf.update(changes)
         app._pool = None  # publishers pick a connection pool for the current URL
         app.amqp._producer_pool = None
         broker_backoff_reset()
 
-    use({"broker_url": url, "task_always_eager": False})
+    use({"broker_write_url": url, "task_always_eager": False})
     try:
         yield
     finally:
