@@ -7,6 +7,7 @@ from smtplib import SMTPException
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 
 from certificates.services import pipeline, rendering
 
@@ -14,8 +15,8 @@ from certificates.services import pipeline, rendering
 # limit raises SoftTimeLimitExceeded inside the render, which rolls back and retries; the
 # hard limit kills the pool child, and the row, still pending, is re-queued by the
 # reconciler. Either way the certificate is rendered later, never lost.
-RENDER_SOFT_TIME_LIMIT = 60
-RENDER_TIME_LIMIT = 90
+RENDER_SOFT_TIME_LIMIT = settings.CERTIFICATE_RENDER_SOFT_TIME_LIMIT
+RENDER_TIME_LIMIT = settings.CERTIFICATE_RENDER_TIME_LIMIT
 
 
 @shared_task(

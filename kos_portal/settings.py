@@ -240,6 +240,10 @@ CELERY_BEAT_SCHEDULE["members-import-files-cleanup"] = {
 # (docs/certificates.md): a killed worker's task may otherwise wait for Redis's
 # visibility timeout (an hour).
 CERTIFICATE_RENDER_STALE_SECONDS = int(env("CERTIFICATE_RENDER_STALE_SECONDS", "300"))
+# One render's time limits (certificates/tasks.py): soft (retried) and hard (the pool child
+# is killed; the reconciler re-queues the render).
+CERTIFICATE_RENDER_SOFT_TIME_LIMIT = int(env("CERTIFICATE_RENDER_SOFT_TIME_LIMIT", "60"))
+CERTIFICATE_RENDER_TIME_LIMIT = int(env("CERTIFICATE_RENDER_TIME_LIMIT", "90"))
 CELERY_BEAT_SCHEDULE["certificates-render-reconcile"] = {
     "task": "certificates.tasks.certificate_render_reconcile_task",
     "schedule": 2 * 60,  # every 2 minutes

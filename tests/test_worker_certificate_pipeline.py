@@ -159,3 +159,39 @@ def test_the_worker_killed_mid_render(celery_worker_process, settings, tmp_path)
     assert certificate_render_reconcile() >= 1
     settings.CERTIFICATE_RENDER_STALE_SECONDS = 300
     assert_one_of_everything(enrolments, tmp_path, worker)
+
+
+def test_a_render_that_runs_out_of_time_is_retried_not_lost(
+    celery_worker_process, settings, tmp_path
+):
+    from certificates.tasks import certificate_render_task
+
+    worker = celery_worker_process
+    # The limits travel with the message: the publisher's (this process) and the worker's.
+    short_limits = mock.patch.multiple(certificate_render_task, soft_time_limit=1, time_limit=3)
+    short_limits.start()
+    worker.env.update(
+        {
+            TEST_DELAY_VARIABLE: "5",  # every render now takes longer than its limits
+            "CERTIFICATE_RENDER_SOFT_TIME_LIMIT": "1",
+            "CERTIFICATE_RENDER_TIME_LIMIT": "3",
+        }
+    )
+    worker.restart()
+    session, enrolments, _instructor = finished_session(1)
+    record_passes(session, enrolments)
+    wait_until(lambda: "SoftTimeLimitExceeded" in worker.log(), worker=worker)
+    certificate = Certificate.objects.get()
+    assert certificate.render_status == "pending"  # not "failed": the attempt rolled back
+    assert stored_pdfs() == []
+
+    # Renders are fast again (the template was fixed, the disk came back).
+    for name in (TEST_DELAY_VARIABLE, "CERTIFICATE_RENDER_SOFT_TIME_LIMIT"):
+        worker.env.pop(name)
+    worker.env.pop("CERTIFICATE_RENDER_TIME_LIMIT")
+    short_limits.stop()
+    worker.restart()
+    settings.CERTIFICATE_RENDER_STALE_SECONDS = 0
+    certificate_render_reconcile()  # the retry may already be on it: 0 or 1
+    settings.CERTIFICATE_RENDER_STALE_SECONDS = 300
+    assert_one_of_everything(enrolments, tmp_path, worker)
