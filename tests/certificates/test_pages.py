@@ -13,6 +13,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from certificates.models import Certificate
+from members.models import PersonalDataAccess
 from tests import factories
 
 
@@ -195,6 +196,9 @@ def test_an_instructor_sees_the_certificates_of_the_sessions_they_taught_only(cl
     detail = "certificates:certificate-detail"
     assert client.get(reverse(detail, args=[taught.pk])).status_code == 200
     assert client.get(reverse(detail, args=[other.pk])).status_code == 404
+    # Seeing someone's certificate is seeing their personal data: logged.
+    logged = PersonalDataAccess.objects.get(user=world.users["instructor"], member=taught.member)
+    assert logged.action == PersonalDataAccess.Action.VIEW
 
 
 # --- Bulk downloads ------------------------------------------------------------------
