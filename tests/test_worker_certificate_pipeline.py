@@ -168,7 +168,10 @@ def test_a_render_that_runs_out_of_time_is_retried_not_lost(
 
     worker = celery_worker_process
     # The limits travel with the message: the publisher's (this process) and the worker's.
-    short_limits = mock.patch.multiple(certificate_render_task, soft_time_limit=1, time_limit=3)
+    # (_exec_options: Celery caches a task's publish options on its first publish.)
+    short_limits = mock.patch.multiple(
+        certificate_render_task, soft_time_limit=1, time_limit=3, _exec_options=None
+    )
     short_limits.start()
     worker.env.update(
         {
@@ -190,6 +193,7 @@ def test_a_render_that_runs_out_of_time_is_retried_not_lost(
         worker.env.pop(name)
     worker.env.pop("CERTIFICATE_RENDER_TIME_LIMIT")
     short_limits.stop()
+    certificate_render_task._exec_options = None
     worker.restart()
     settings.CERTIFICATE_RENDER_STALE_SECONDS = 0
     certificate_render_reconcile()  # the retry may already be on it: 0 or 1
