@@ -1194,7 +1194,7 @@ class ScaleSeeder:
              "course_id", "pillar_id", "session_id", "holder_name", "instructor_names",
              "course_title", "hours", "session_dates", "issued_on", "expires_on", "status",
              "revoked_at", "revocation_reason", "render_status", "render_requested_at",
-             "rendered_at", "render_attempts", "created_at"],
+             "rendered_at", "render_attempts", "created_at", "ready_email_due"],
         )  # fmt: skip
         cid = _next_id(Certificate)
         numbers: dict[int, int] = defaultdict(int)
@@ -1219,7 +1219,7 @@ class ScaleSeeder:
                  Certificate.Status.REVOKED if revoked else Certificate.Status.VALID,
                  issued_at + timedelta(days=30) if revoked else None,
                  "wydany omyłkowo" if revoked else "", Certificate.RenderStatus.DONE, issued_at,
-                 issued_at, 1, issued_at)
+                 issued_at, 1, issued_at, False)  # long since told: no "ready" email
             )  # fmt: skip
             cid += 1
         writer.flush()

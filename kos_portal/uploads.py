@@ -378,14 +378,13 @@ INLINE_ROWS = 2_000
 
 def job_start(*, user, purpose: str, token: str, total: int, options: dict, task) -> "ImportJob":
     """Record a job and queue `task(job_id)` once the transaction commits."""
-    from django.db import transaction
-
     from kos_portal.models import ImportJob
+    from kos_portal.tasks import enqueue_on_commit
 
     job = ImportJob.objects.create(
         user=user, purpose=purpose, token=token, total=total, options=options
     )
-    transaction.on_commit(lambda: task.delay(job.pk))
+    enqueue_on_commit(task, job.pk)
     return job
 
 

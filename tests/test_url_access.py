@@ -127,15 +127,16 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "training:enrolment-cancel":        (405, 405, 405, 405, 405, 405, 405),
     # session list bulk actions (training-ux): POST-only, for those who schedule
     "training:session-bulk":            (405, 405, 405, 405, 405, 405, 405),
-    # certificates: staff of the club and the holder see one; lists show what visible_to
-    # gives (empty for the instructor and the outsider); bulk downloads are for club staff
+    # certificates: staff of the club, the holder and the instructor of the session (the
+    # certificates feature: instructors see what they issued) see one; lists show what
+    # visible_to gives (empty for the outsider); bulk downloads and changes: club staff
     "certificates:certificate-list":              (302, 200, 200, 200, 200, 200, 200),
     "certificates:certificate-export":            (302, 200, 200, 200, 200, 200, 200),
-    "certificates:certificate-detail":            (302, 200, 200, 200, 404, 200, 404),
-    "certificates:certificate-status":            (302, 200, 200, 200, 404, 200, 404),
-    "certificates:certificate-download":          (302, 200, 200, 200, 404, 200, 404),
+    "certificates:certificate-detail":            (302, 200, 200, 200, 200, 200, 404),
+    "certificates:certificate-status":            (302, 200, 200, 200, 200, 200, 404),
+    "certificates:certificate-download":          (302, 200, 200, 200, 200, 200, 404),
     "certificates:certificate-reissue":           (405, 405, 405, 405, 405, 405, 405),
-    "certificates:certificate-revoke":            (302, 200, 200, 200, 404, 403, 404),
+    "certificates:certificate-revoke":            (302, 200, 200, 200, 403, 403, 404),
     "certificates:session-certificates-zip":      (302, 200, 200, 200, 403, 403, 404),
     "certificates:session-certificates-pdf":      (302, 200, 200, 200, 403, 403, 404),
     # public verification: no sign-in
@@ -247,7 +248,7 @@ EXPECTED_POST: dict[str, tuple[int, ...]] = {
     "clubs:club-propose":               (200, 200, 200, 200, 200, 200, 200),  # form errors
     "clubs:club-propose-gminas":        (405, 405, 405, 405, 405, 405, 405),
     "clubs:club-propose-done":          (405, 405, 405, 405, 405, 405, 405),
-    "certificates:certificate-reissue":           (302, 302, 302, 302, 404, 403, 404),
+    "certificates:certificate-reissue":           (302, 302, 302, 302, 403, 403, 404),
     "resilience:threat-review":         (302, 302, 302, 403, 403, 404, 404),
     "resilience:survey-answer":         (200, 200, 200, 200, 200, 200, 200),  # form errors
     "resilience:survey-thanks":         (405, 405, 405, 405, 405, 405, 405),

@@ -112,6 +112,13 @@ def _detail_context(request, certificate: Certificate) -> dict:
 @login_required
 def certificate_detail(request, certificate_pk: int):
     certificate = selectors.certificate_get_for(request.user, certificate_pk)
+    if certificate.member.user_id != request.user.pk:  # staff or the session's instructor
+        personal_data_access_log(
+            user=request.user,
+            action=PersonalDataAccess.Action.VIEW,
+            member=certificate.member,
+            detail="certificate",
+        )
     return render(
         request, "certificates/certificate_detail.html", _detail_context(request, certificate)
     )

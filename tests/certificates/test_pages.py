@@ -13,6 +13,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from certificates.models import Certificate
+from members.models import PersonalDataAccess
 from tests import factories
 
 
@@ -174,13 +175,30 @@ def test_staff_see_the_actions_the_member_does_not(client, world):
     )
 
 
-@pytest.mark.parametrize("role", ["instructor", "outsider"])
-def test_others_get_404_for_the_certificate(client, world, role):
+def test_others_get_404_for_the_certificate(client, world):
     certificate = world.objects["certificate"]
-    client.force_login(world.users[role])
+    client.force_login(world.users["outsider"])
     for name in ["certificate-detail", "certificate-status", "certificate-download"]:
         url = reverse(f"certificates:{name}", kwargs={"certificate_pk": certificate.pk})
         assert client.get(url).status_code == 404, name
+
+
+def test_an_instructor_sees_the_certificates_of_the_sessions_they_taught_only(client, world):
+    taught = world.objects["certificate"]  # the world's session is the instructor's
+    other_session = factories.session_with_meeting(club=world.club, starts_in_days=-5)
+    other = factories.CertificateFactory(
+        enrolment=factories.EnrolmentFactory(session=other_session, result="passed")
+    )
+    client.force_login(world.users["instructor"])
+    page = client.get(reverse("certificates:certificate-list")).content.decode()
+    assert taught.number in page
+    assert other.number not in page
+    detail = "certificates:certificate-detail"
+    assert client.get(reverse(detail, args=[taught.pk])).status_code == 200
+    assert client.get(reverse(detail, args=[other.pk])).status_code == 404
+    # Seeing someone's certificate is seeing their personal data: logged.
+    logged = PersonalDataAccess.objects.get(user=world.users["instructor"], member=taught.member)
+    assert logged.action == PersonalDataAccess.Action.VIEW
 
 
 # --- Bulk downloads ------------------------------------------------------------------
