@@ -93,7 +93,11 @@ class ContextFilter(logging.Filter):
                 getattr(record, "request", None), "request_id", None
             )
         if not hasattr(record, "task_id"):
-            record.task_id = _current_task_id()
+            # Celery's worker logs "received" outside the task, with the task in `data`.
+            data = getattr(record, "data", None)
+            record.task_id = _current_task_id() or (
+                data.get("id") if isinstance(data, dict) else None
+            )
         return True
 
 
