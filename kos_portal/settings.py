@@ -4,7 +4,10 @@ With nothing set it runs on SQLite, runs Celery tasks inline and prints email to
 console. DATABASE_URL, CELERY_BROKER_URL and EMAIL_URL switch to real services.
 """
 
+import base64
+import hashlib
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -316,12 +319,26 @@ RATELIMIT_IP_META_KEY = env("RATELIMIT_IP_META_KEY")
 CERTIFICATE_SIGNING_KEY = env("CERTIFICATE_SIGNING_KEY")
 CERTIFICATE_SIGNING_KEY_FILE = env("CERTIFICATE_SIGNING_KEY_FILE")
 
+# The 500 page must not depend on static files (a broken manifest would break it too), so
+# its CSS is inline; the CSP allows exactly that <style> block by its hash.
+ERROR_PAGE_STYLE_HASH = "'sha256-{}'".format(
+    base64.b64encode(
+        hashlib.sha256(
+            re.search(
+                r"<style>(.*?)</style>",
+                (BASE_DIR / "templates" / "500.html").read_text(encoding="utf-8"),
+                re.DOTALL,
+            )[1].encode()
+        ).digest()
+    ).decode()
+)
+
 # Content-Security-Policy: only our own origin; scripts also need the per-request nonce.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'", NONCE],
-        "style-src": ["'self'"],
+        "style-src": ["'self'", ERROR_PAGE_STYLE_HASH],
         "img-src": ["'self'", "data:"],
         "font-src": ["'self'"],
         "connect-src": ["'self'"],

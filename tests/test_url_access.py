@@ -177,6 +177,10 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "account_reset_password_done":      (200, 200, 200, 200, 200, 200, 200),
     "account_reset_password_from_key":  (200, 200, 200, 200, 200, 200, 200),
     "account_reset_password_from_key_done": (200, 200, 200, 200, 200, 200, 200),
+    # allauth 65.22 (the lock): reauthentication by an emailed code
+    # (a signed-in user asks for a code; confirming without a pending code goes back)
+    "account_request_reauthentication_code": (302, 200, 200, 200, 200, 200, 200),
+    "account_confirm_reauthentication_code": (302, 302, 302, 302, 302, 302, 302),
     # dashboards: national staff see the country and drill down; coordinators their gmina;
     # club staff their club. The leader's and instructor's gmina is in scope (403), the
     # outsider's is not (404).
