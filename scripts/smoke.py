@@ -54,6 +54,9 @@ VARIANTS_PER_PATH = 3
 # Pages crawled per URL shape (ids replaced by N): the 40th gmina's dashboard runs the same
 # code as the first five, and the budget is better spent on other pages.
 PAGES_PER_SHAPE = 5
+# The admin has some forty models, each with list, add, change, history and delete pages
+# and filter links: one object per model, no history or delete pages, no query variants.
+ADMIN_SKIP = re.compile(r"^/admin/.*(/history/|/delete/|\?)")
 
 
 @dataclass
@@ -252,11 +255,13 @@ def crawl_site(browser: Browser, crawl: Crawl, *, max_pages: int, deadline: floa
             local = browser.local_path(link.split("#")[0], response.path)
             if not local or local in seen or SKIP.search(local.split("?")[0]):
                 continue
+            if ADMIN_SKIP.search(local):
+                continue
             if local.startswith(("/static/", "/media/")):
                 continue
             base = local.split("?")[0]
             shape = re.sub(r"\d+", "N", base)
-            if shapes[shape] >= PAGES_PER_SHAPE:
+            if shapes[shape] >= (1 if base.startswith("/admin/") else PAGES_PER_SHAPE):
                 continue
             if "?" in local:
                 if variants[base] >= VARIANTS_PER_PATH:
