@@ -280,6 +280,8 @@ def sign_in(browser: Browser, email: str, password: str, totp_secret: str | None
         return [f"login form answered {response.status} for {email}\n{response.head()}"]
     location = browser.local_path(response.header("Location"), "/accounts/login/")
     if totp_secret:
+        if not location.startswith("/accounts/2fa/authenticate/"):
+            return [f"{email} was not asked for a TOTP code (sent to {location})"]
         page, _ = browser.get(location)
         code = totp_code(totp_secret)
         response = browser.post_form(page.path, page, {"code": code})
