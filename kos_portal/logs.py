@@ -55,6 +55,9 @@ class RequestIdMiddleware:
         try:
             response = self.get_response(request)
             response["X-Request-ID"] = request_id
+            match = getattr(request, "resolver_match", None)
+            if match is not None and not getattr(match.func, "access_log", True):
+                return response
             access_logger.info(
                 "%s %s %s",
                 request.method,
@@ -70,6 +73,13 @@ class RequestIdMiddleware:
             return response
         finally:
             request_id_var.reset(token)
+
+
+def no_access_log(view):
+    """Mark a view whose requests must leave no access line (the anonymous pulse: even the
+    time of an answer is not kept, docs/pulse.md). Put it above the other decorators."""
+    view.access_log = False
+    return view
 
 
 def _current_task_id() -> str | None:

@@ -244,3 +244,13 @@ sentry_sdk.flush(timeout=10)
     assert SECRET_IN_ERROR in sent
     assert '"request_id":"sentry-req-0001"' in sent.replace(" ", "")
     assert "s3cr3t" not in sent
+
+
+@pytest.mark.django_db
+def test_a_view_marked_no_access_log_leaves_no_access_line(client, json_log):
+    from resilience.views.pulse import survey_answer
+
+    client.get("/resilience/pulse/no-such-token/")
+
+    assert survey_answer.access_log is False
+    assert [line for line in json_log() if line["logger"] == "kos.request"] == []
