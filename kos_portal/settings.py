@@ -90,6 +90,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Requests that change what the dashboards count refresh the rollups (debounced).
+    "dashboards.freshness.RollupsFollowChangesMiddleware",
 ]
 
 ROOT_URLCONF = "kos_portal.urls"
@@ -176,6 +178,8 @@ SURVEY_MIN_RESPONSES = int(env("SURVEY_MIN_RESPONSES", "5"))
 
 LANGUAGE_CODE = "pl"
 LANGUAGES = [("pl", _("Polish")), ("en", _("English"))]
+# One Polish date format everywhere ("7 gru 2026"): kos_portal/formats/pl/formats.py.
+FORMAT_MODULE_PATH = ["kos_portal.formats"]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Warsaw"
 USE_I18N = True
@@ -266,6 +270,8 @@ CELERY_BEAT_SCHEDULE["resilience-corrective-action-reminders"] = {
 # Dashboards read rollup tables recomputed by this task (docs/rollups.md); the numbers are
 # at most this many minutes old, plus the refresh's own duration.
 ROLLUP_REFRESH_MINUTES = int(env("ROLLUP_REFRESH_MINUTES", "15"))
+# After a change (dashboards/freshness.py): one refresh this long after the first change.
+ROLLUP_DEBOUNCE_SECONDS = int(env("ROLLUP_DEBOUNCE_SECONDS", "10"))
 CELERY_BEAT_SCHEDULE["dashboards-rollups-refresh"] = {
     "task": "dashboards.tasks.rollups_refresh_task",
     "schedule": ROLLUP_REFRESH_MINUTES * 60,

@@ -3,6 +3,7 @@
 from datetime import date
 from io import BytesIO
 
+from django.utils import translation
 from openpyxl import load_workbook
 
 from kos_portal.exports import csv_response, safe_cell, xlsx_response
@@ -32,3 +33,18 @@ def test_xlsx_keeps_types_and_escapes_formulas():
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[1][0] == "'=cmd"
     assert rows[1][1].date() == date(2026, 1, 2)
+
+
+def test_csv_for_polish_excel_splits_at_semicolons_with_decimal_commas():
+    with translation.override("pl"):
+        response = csv_response("x", ["Klub", "Frekwencja"], [["KOS Złotokłos, Piaseczno", 87.5]])
+        content = b"".join(response.streaming_content).decode("utf-8")
+    assert content.startswith("\ufeff")
+    assert content.splitlines() == ["\ufeffKlub;Frekwencja", "KOS Złotokłos, Piaseczno;87,5"]
+
+
+def test_csv_in_english_keeps_commas_and_decimal_points():
+    with translation.override("en"):
+        response = csv_response("x", ["Club", "Rate"], [["KOS Złotokłos", 87.5]])
+        content = b"".join(response.streaming_content).decode("utf-8")
+    assert content.splitlines()[1] == "KOS Złotokłos,87.5"
