@@ -410,6 +410,17 @@ def command_restored(args) -> int:
         problems.append(f"{args.expect!r} not on the restored home page:\n{page.head()}")
     else:
         print(f"  restored copy serves {args.expect!r} to the signed-in leader")
+    # A certificate PDF lives in MEDIA_ROOT: downloading one proves the media came back too.
+    listing, _ = browser.get("/certificates/")
+    pdf = re.search(rb'href="(/certificates/\d+/pdf/)"', listing.body)
+    if pdf is None:
+        problems.append(f"no certificate PDF link for the leader:\n{listing.head()}")
+    else:
+        download, _ = browser.get(pdf.group(1).decode())
+        if download.status != 200 or not download.body.startswith(b"%PDF"):
+            problems.append(f"restored certificate PDF:\n{download.head()}")
+        else:
+            print(f"  restored copy serves {pdf.group(1).decode()} from the restored media")
     return report(problems)
 
 

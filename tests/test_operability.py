@@ -40,12 +40,14 @@ def json_log():
     root.setLevel(old_level)
 
 
+@pytest.mark.django_db
 def test_a_request_without_an_id_gets_a_new_one_in_the_response(client):
     response = client.get("/healthz")
 
     assert re.fullmatch(r"[0-9a-f]{32}", response.headers["X-Request-ID"])
 
 
+@pytest.mark.django_db
 def test_a_sane_incoming_request_id_is_kept(client):
     response = client.get("/healthz", headers={"X-Request-ID": "lb-7f3a9c2e-0001"})
 
