@@ -116,6 +116,10 @@ TEMPLATES = [
     }
 ]
 
+# Forms (issue #14, training-ux): one form and field template for every form, marking
+# required fields and showing each error at its field.
+FORM_RENDERER = "kos_portal.forms.FormRenderer"
+
 DATABASES = {
     "default": dj_database_url.parse(
         env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),

@@ -3,6 +3,7 @@
 from datetime import date
 from io import BytesIO
 
+import pytest
 from django.utils import translation
 from openpyxl import load_workbook
 
@@ -48,3 +49,43 @@ def test_csv_in_english_keeps_commas_and_decimal_points():
         response = csv_response("x", ["Club", "Rate"], [["KOS Złotokłos", 87.5]])
         content = b"".join(response.streaming_content).decode("utf-8")
     assert content.splitlines()[1] == "KOS Złotokłos,87.5"
+
+
+@pytest.mark.parametrize(
+    ("stored", "shown"),
+    [
+        ("+48601234567", "+48 601 234 567"),
+        ("+48225551234", "+48 22 555 12 34"),
+        ("601234567", "+48 601 234 567"),
+        ("tel. w sekretariacie", "tel. w sekretariacie"),
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_phones_are_grouped_for_reading(stored, shown):
+    from kos_portal.templatetags.kos_formats import phone
+
+    assert phone(stored) == shown
+
+
+def test_the_printed_own_data_shows_certificate_states_and_dates_in_polish():
+    from django.template.loader import render_to_string
+
+    row = {
+        "number": "KOS/2026/000001",
+        "course_code": "KPP",
+        "course_title": "Kwalifikowana pierwsza pomoc",
+        "holder_name": "Anna Nowak",
+        "issued_on": "2026-12-07",
+        "expires_on": None,
+        "state": "valid",
+        "revocation_reason": "",
+        "verification_url": "https://kos.example/verify/x/",
+    }
+    with translation.override("pl"):
+        html = render_to_string(
+            "certificates/_my_certificates_export.html", {"certificates": [row]}
+        )
+    assert "7 gru 2026" in html
+    assert ">ważny<" in html
+    assert ">valid<" not in html

@@ -26,3 +26,9 @@ class TrainingConfig(AppConfig):
         from training.selectors_history import member_trainings_export
 
         export_section_register("trainings", member_trainings_export)
+
+        # The home page lists the sessions to record (the ground floor never imports us).
+        from kos_portal.selectors import home_section_register
+        from training.selectors_sessions import sessions_due_for
+
+        home_section_register("training/_home_sessions_due.html", sessions_due_for)
