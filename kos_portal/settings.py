@@ -17,6 +17,9 @@ from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from kos_portal.logs import logging_config
+from kos_portal.sentry import sentry_init
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEV_SECRET = "dev-only-insecure-secret-key-change-me-in-production-0123456789"
 
@@ -387,14 +390,17 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {
-        "django.db.backends": {"level": "INFO"},
-        # WeasyPrint logs 7 progress steps per PDF at INFO; keep its warnings only.
-        "weasyprint": {"level": "WARNING"},
-    },
-}
+# Operability (docs/deployment.md): JSON logs, one line per event, with the request id or
+# the Celery task id; the 500 page shows the request id; Sentry when SENTRY_DSN is set.
+MIDDLEWARE.insert(0, "kos_portal.logs.RequestIdMiddleware")
+LOG_FORMAT = env("LOG_FORMAT", "text" if DEBUG else "json")
+LOGGING = logging_config(fmt=LOG_FORMAT, level=env("LOG_LEVEL", "INFO"))
+# The worker logs through LOGGING too, so its lines are JSON and carry the task id.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+SENTRY_DSN = env("SENTRY_DSN")
+if SENTRY_DSN:
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=env("SENTRY_ENVIRONMENT", "production"),
+        traces_sample_rate=float(env("SENTRY_TRACES_SAMPLE_RATE", "0")),
+    )
