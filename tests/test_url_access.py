@@ -20,6 +20,8 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "healthz":                          (200, 200, 200, 200, 200, 200, 200),
     "mfa-required":                     (302, 200, 200, 200, 200, 200, 200),
     "language-set":                     (405, 405, 405, 405, 405, 405, 405),
+    # the gmina picker's suggestions (kos_portal/gmina_picker.py): public, GET only
+    "gmina-suggestions":                (200, 200, 200, 200, 200, 200, 200),
     "clubs:club-list":                  (302, 200, 200, 200, 200, 403, 200),
     "clubs:club-detail":                (302, 200, 200, 200, 200, 404, 404),
     "clubs:club-export":                (302, 200, 200, 200, 200, 403, 200),
@@ -232,6 +234,7 @@ EXPECTED_POST: dict[str, tuple[int, ...]] = {
     "members:roster-login-invite":      (302, 302, 302, 302, 403, 404, 404),
     "members:ward-consent-withdraw":    (302, 404, 404, 404, 404, 404, 404),
     "language-set":                     (302, 302, 302, 302, 302, 302, 302),
+    "gmina-suggestions":                (405, 405, 405, 405, 405, 405, 405),  # gmina picker
     "mfa_view_recovery_codes":          (302, 405, 405, 405, 405, 405, 405),
     "clubs:invitation-revoke":          (302, 302, 302, 302, 404, 404, 404),
     "clubs:partner-link-delete":        (302, 302, 302, 302, 403, 403, 404),

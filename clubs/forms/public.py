@@ -9,8 +9,8 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from clubs.forms.invitations import TerytMunicipalityField
 from clubs.models import Club, Municipality, Pillar, Powiat, Voivodeship
+from kos_portal.gmina_picker import GminaField
 from kos_portal.text import search_words
 
 PHONE_PATTERN = re.compile(r"^\+?[0-9 ()-]{6,20}$")
@@ -122,8 +122,9 @@ class ContactForm(HoneypotMixin):
 class ClubProposalForm(HoneypotMixin):
     """The public "start a club" form.
 
-    The gmina is given either as its TERYT code or through the voivodeship → powiat →
-    gmina selects; each select offers only what lies inside the one above it.
+    The gmina is given either with the gmina picker (a name or a TERYT code) or through
+    the voivodeship → powiat → gmina selects; each offers only what lies inside the one
+    above it.
     """
 
     proposer_name = forms.CharField(label=_("Your name"), max_length=200)
@@ -134,11 +135,14 @@ class ClubProposalForm(HoneypotMixin):
         required=False,
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
     )
-    teryt_code = TerytMunicipalityField(
-        label=_("Gmina TERYT code"),
+    teryt_code = GminaField(
+        label=_("Gmina"),
         required=False,
-        queryset=Municipality.objects.filter(is_current=True),
-        help_text=_("If you know it: the 7-digit code, e.g. 1418042. Or choose below."),
+        to_field_name="code",
+        help_text=_(
+            "Type part of its name and choose from the list (or type its TERYT code). "
+            "Or choose below."
+        ),
     )
     voivodeship = forms.ModelChoiceField(
         label=_("Voivodeship"),

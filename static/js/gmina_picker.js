@@ -73,7 +73,7 @@
         item.id = list.id + "_" + i;
         item.setAttribute("role", "option");
         item.setAttribute("aria-selected", "false");
-        item.className = "gmina-picker__option";
+        item.className = "gmina-combo__option";
         item.textContent = option.label;
         // mousedown, not click: the input must not lose focus (and close the list) first.
         item.addEventListener("mousedown", function (event) {
