@@ -102,9 +102,10 @@ def gmina_matches(typed: str, *, queryset=None, limit: int | None = SUGGESTION_L
             ranked.append((rank, name, pk))
     ranked.sort()
     # Ask for a few more than the limit: `queryset` may leave some out.
-    wanted = [pk for _rank_, _name, pk in ranked[: None if limit is None else limit * 5]]
-    rows = queryset.filter(pk__in=wanted).select_related("powiat__voivodeship").in_bulk()
-    return [rows[pk] for pk in wanted if pk in rows][:limit]
+    order = {pk: (rank, name) for rank, name, pk in ranked[: None if limit is None else limit * 5]}
+    rows = queryset.filter(pk__in=order).select_related("powiat__voivodeship")
+    # Gminas of one name by powiat, as people tell them apart.
+    return sorted(rows, key=lambda gmina: (*order[gmina.pk], fold(gmina.powiat.name)))[:limit]
 
 
 @require_GET
