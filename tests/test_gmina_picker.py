@@ -272,7 +272,7 @@ def test_a_club_proposal_takes_the_gmina_by_name(client, world):
         {
             "proposer_name": "Piotr Zieliński",
             "proposer_email": "piotr@example.org",
-            "teryt_code": "Piaseczno",
+            "municipality": "Piaseczno",
             "name": "KOS Żabia Wola",
             "locality": "Żabia Wola",
             "description": "Grupa mieszkańców.",

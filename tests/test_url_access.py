@@ -50,7 +50,6 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "clubs:public-club":                (200, 200, 200, 200, 200, 200, 200),
     "clubs:public-contact":             (200, 200, 200, 200, 200, 200, 200),
     "clubs:club-propose":               (200, 200, 200, 200, 200, 200, 200),
-    "clubs:club-propose-gminas":        (200, 200, 200, 200, 200, 200, 200),
     "clubs:club-propose-done":          (200, 200, 200, 200, 200, 200, 200),
     "clubs:starter-document-list":      (302, 200, 403, 403, 403, 403, 403),
     "clubs:starter-document-create":    (302, 200, 403, 403, 403, 403, 403),
@@ -242,7 +241,6 @@ EXPECTED_POST: dict[str, tuple[int, ...]] = {
     "clubs:public-club":                (405, 405, 405, 405, 405, 405, 405),
     "clubs:public-contact":             (200, 200, 200, 200, 200, 200, 200),  # form errors
     "clubs:club-propose":               (200, 200, 200, 200, 200, 200, 200),  # form errors
-    "clubs:club-propose-gminas":        (405, 405, 405, 405, 405, 405, 405),
     "clubs:club-propose-done":          (405, 405, 405, 405, 405, 405, 405),
     "certificates:certificate-reissue":           (302, 302, 302, 302, 404, 403, 404),
     "resilience:threat-review":         (302, 302, 302, 403, 403, 404, 404),
