@@ -3,6 +3,8 @@
 import time
 
 from django.conf import settings
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import translation
@@ -25,7 +27,8 @@ class UserLanguageMiddleware:
 
 
 class PrivilegedSessionMiddleware:
-    """National staff and coordinators are signed out after 30 minutes without a request.
+    """Staff (every role that sees personal data) are signed out after 30 minutes without a
+    request, and 12 hours after signing in whatever they do (PRIVILEGED_SESSION_MAX_SECONDS).
 
     set_expiry() slides the window forward (and saves the session). Signing in starts the
     window (start_idle_window), so the requests that follow need not save. After that the
@@ -38,11 +41,28 @@ class PrivilegedSessionMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        user = getattr(request, "user", None)
+        staff = user is not None and user.is_authenticated and access.is_privileged(user)
+        if staff and _past_absolute_cap(request.session):
+            logout(request)
+            return redirect_to_login(request.get_full_path(), reverse("account_login"))
         response = self.get_response(request)
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and access.is_privileged(user):
             _slide_idle_window(request.session)
         return response
+
+
+# When the user signed in (a Unix time in the session): the start of the absolute cap.
+SIGNED_IN_AT_KEY = "_kos_signed_in_at"
+
+
+def _past_absolute_cap(session) -> bool:
+    signed_in_at = session.get(SIGNED_IN_AT_KEY)
+    if signed_in_at is None:  # a session from before the cap existed: the cap starts now
+        session[SIGNED_IN_AT_KEY] = int(time.time())
+        return False
+    return time.time() - signed_in_at >= settings.PRIVILEGED_SESSION_MAX_SECONDS
 
 
 # When the idle window last moved (a Unix time in the session), and how often it may move.
@@ -65,6 +85,8 @@ def start_idle_window(sender, request, user, **kwargs) -> None:
     login's own save (connected in KosPortalConfig.ready)."""
     if request is None or not hasattr(request, "session"):
         return
+    # Every sign-in records its time: a member may become staff within this session.
+    request.session[SIGNED_IN_AT_KEY] = int(time.time())
     had_scope = hasattr(user, "_kos_scope")
     privileged = access.is_privileged(user)
     if not had_scope:  # roles may still change in this request (accepting an invitation)

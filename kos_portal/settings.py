@@ -156,11 +156,14 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": "20/m/ip,5/m/key",
     "confirm_email": "1/3m/key",
 }
-MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# A security key (WebAuthn) counts as the second factor as well as TOTP (access.mfa_missing).
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = "KOS Portal"
 
-# Roles whose sessions count as privileged: they expire after this many idle seconds.
+# Staff sessions (kos_portal.roles.PRIVILEGED_ROLES) expire after this many idle seconds...
 PRIVILEGED_SESSION_IDLE_SECONDS = int(env("PRIVILEGED_SESSION_IDLE_SECONDS", "1800"))
+# ... and end this long after signing in, however active (issue #13).
+PRIVILEGED_SESSION_MAX_SECONDS = int(env("PRIVILEGED_SESSION_MAX_SECONDS", str(12 * 3600)))
 INVITATION_VALID_DAYS = int(env("INVITATION_VALID_DAYS", "7"))
 # People who left every club more than this many years ago are anonymised (RODO).
 MEMBER_RETENTION_YEARS = int(env("MEMBER_RETENTION_YEARS", "5"))

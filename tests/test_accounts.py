@@ -3,8 +3,10 @@ language."""
 
 import re
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from allauth.account.models import EmailAddress
 from allauth.mfa import app_settings as mfa_settings
 from allauth.mfa.totp.internal.auth import (
@@ -156,18 +158,54 @@ def test_admin_login_sends_signed_in_national_staff_to_the_index(client, world):
 # --- Two-factor authentication ---------------------------------------------------------
 
 
-@pytest.mark.parametrize("make_user", ["coordinator", "national"])
-def test_privileged_user_without_totp_is_sent_to_set_it_up(client, world, make_user):
-    if make_user == "coordinator":
-        user = coordinator_without_totp(world.municipality)
-    else:
-        user = national_without_totp()
-    client.force_login(user)
+def staff_without_totp(role: str, world) -> User:
+    """A user holding `role` in the world's gmina or club, without any second factor."""
+    user = factories.UserFactory()
+    place = {"national": {}, "coordinator": {"municipality": world.municipality}}
+    factories.AssignmentFactory(user=user, role=role, **place.get(role, {"club": world.club}))
+    return user
+
+
+@pytest.mark.parametrize("role", ["national", "coordinator", "leader", "instructor"])
+def test_staff_without_totp_is_sent_to_set_it_up(client, world, role):
+    client.force_login(staff_without_totp(role, world))
     for url in (reverse("home"), reverse("clubs:club-detail", kwargs={"club_pk": world.club.pk})):
         response = client.get(url)
         assert response.status_code == 302, url
         assert response.url == reverse("mfa-required")
     assert client.get(reverse("mfa-required")).status_code == 200
+
+
+def test_a_member_is_never_asked_for_totp(client, world):
+    client.force_login(world.users["member"])
+    assert client.get(reverse("members:my-data")).status_code == 200
+
+
+def test_a_security_key_counts_as_the_second_factor(client, world):
+    from allauth.mfa.models import Authenticator
+
+    user = staff_without_totp("leader", world)
+    Authenticator.objects.create(user=user, type=Authenticator.Type.WEBAUTHN, data={})
+    client.force_login(user)
+    assert client.get(reverse("home")).status_code == 200
+
+
+def test_setting_up_totp_offers_recovery_codes(client, world):
+    user = staff_without_totp("instructor", world)
+    client.force_login(user)
+    client.post(reverse("account_reauthenticate"), {"password": PASSWORD})  # allauth asks first
+    assert client.get(reverse("mfa_activate_totp")).status_code == 200
+    secret = client.session["mfa.totp.secret"]
+    counter = int(time.time()) // mfa_settings.TOTP_PERIOD
+    response = client.post(
+        reverse("mfa_activate_totp"), {"code": format_hotp_value(hotp_value(secret, counter))}
+    )
+    assert response.status_code == 302
+    assert response.url == reverse("mfa_view_recovery_codes")
+    assert set(user.authenticator_set.values_list("type", flat=True)) == {
+        "totp",
+        "recovery_codes",
+    }
 
 
 def test_privileged_user_without_totp_can_reach_account_pages(client, world):
@@ -183,13 +221,6 @@ def test_privileged_user_with_totp_gets_through(client, world):
     user = coordinator_without_totp(world.municipality)
     TOTP.activate(user, generate_totp_secret())
     client.force_login(user)
-    assert client.get(reverse("home")).status_code == 200
-    club_url = reverse("clubs:club-detail", kwargs={"club_pk": world.club.pk})
-    assert client.get(club_url).status_code == 200
-
-
-def test_a_leader_is_never_asked_for_totp(client, world):
-    client.force_login(world.users["leader"])
     assert client.get(reverse("home")).status_code == 200
     club_url = reverse("clubs:club-detail", kwargs={"club_pk": world.club.pk})
     assert client.get(club_url).status_code == 200
@@ -218,16 +249,50 @@ def test_a_coordinators_session_expires_after_30_idle_minutes(client, world):
     assert client.session.get_expiry_age() == 1800
 
 
-def test_a_leaders_session_keeps_the_default_age(client, world):
-    client.force_login(world.users["leader"])
+@pytest.mark.parametrize("role", ["leader", "instructor"])
+def test_a_leaders_and_an_instructors_session_expires_after_30_idle_minutes(client, world, role):
+    client.force_login(world.users[role])
+    client.get(reverse("home"))
+    assert client.session.get_expiry_age() == 1800
+
+
+def test_a_members_session_keeps_the_default_age(client, world):
+    client.force_login(world.users["member"])
     client.get(reverse("home"))
     assert client.session.get_expiry_age() == settings.SESSION_COOKIE_AGE
+
+
+@pytest.mark.parametrize("role", ["coordinator", "leader"])
+def test_a_staff_session_ends_12_hours_after_signing_in_however_active(client, world, role):
+    start = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    with time_machine.travel(start, tick=False) as traveller:
+        client.force_login(world.users[role])
+        for _hour in range(11):  # a request every 20 minutes keeps the idle window open
+            for _ in range(3):
+                traveller.shift(timedelta(minutes=20))
+                assert client.get(reverse("home")).status_code == 200
+        traveller.shift(timedelta(minutes=59))
+        assert client.get(reverse("home")).status_code == 200  # 11 h 59 min
+        traveller.shift(timedelta(minutes=1))
+        response = client.get(reverse("clubs:club-list"))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("account_login"))
+    assert signed_in_user_id(client) is None
+
+
+def test_a_members_session_has_no_12_hour_cap(client, world):
+    start = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    with time_machine.travel(start, tick=False) as traveller:
+        client.force_login(world.users["member"])
+        traveller.shift(timedelta(hours=13))
+        assert client.get(reverse("members:my-data")).status_code == 200
+        assert signed_in_user_id(client) == world.users["member"].pk
 
 
 def test_signing_in_as_a_coordinator_starts_the_short_session_at_once(client, world):
     client.post(
         reverse("account_login"),
-        {"login": world.users["leader"].email, "password": PASSWORD},
+        {"login": world.users["member"].email, "password": PASSWORD},
     )
     assert client.session.get_expiry_age() == settings.SESSION_COOKIE_AGE
     client.logout()
