@@ -1,7 +1,9 @@
 """Account security: sign-in, no open sign-up, password reset, admin, MFA, idle expiry,
 language."""
 
+import logging
 import re
+import smtplib
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -62,10 +64,15 @@ def test_a_verified_user_signs_in_with_email_and_password(client, db):
     assert signed_in_user_id(client) == user.pk
 
 
-def test_an_unverified_user_is_sent_to_verify_and_not_signed_in(client, db):
+def test_an_unverified_user_is_sent_to_verify_and_not_signed_in(
+    client, db, django_capture_on_commit_callbacks
+):
     user = User.objects.create_user(email="new@kos.example", password=PASSWORD)
     EmailAddress.objects.create(user=user, email=user.email, verified=False, primary=True)
-    response = client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+    with django_capture_on_commit_callbacks(execute=True):  # emails leave after commit
+        response = client.post(
+            reverse("account_login"), {"login": user.email, "password": PASSWORD}
+        )
     assert response.status_code == 302
     assert response.url == reverse("account_email_verification_sent")
     assert signed_in_user_id(client) is None
@@ -92,9 +99,10 @@ def test_sign_up_is_closed(client, db):
 # --- Password reset --------------------------------------------------------------------
 
 
-def test_password_reset_sends_a_working_link(client, db):
+def test_password_reset_sends_a_working_link(client, db, django_capture_on_commit_callbacks):
     user = factories.UserFactory(email="anna@kos.example")
-    response = client.post(reverse("account_reset_password"), {"email": "anna@kos.example"})
+    with django_capture_on_commit_callbacks(execute=True):  # emails leave after commit
+        response = client.post(reverse("account_reset_password"), {"email": "anna@kos.example"})
     assert response.status_code == 302
     assert len(mail.outbox) == 1
     link = re.search(r"https?://[^/\s]+(/accounts/password/reset/key/\S+/)", mail.outbox[0].body)
@@ -114,14 +122,114 @@ def test_password_reset_sends_a_working_link(client, db):
     assert signed_in_user_id(client) == user.pk
 
 
-def test_password_reset_for_an_unknown_email_looks_the_same_and_sends_no_link(client, db):
+def test_password_reset_for_an_unknown_email_looks_the_same_and_sends_no_link(
+    client, db, django_capture_on_commit_callbacks
+):
     factories.UserFactory(email="anna@kos.example")
-    known = client.post(reverse("account_reset_password"), {"email": "anna@kos.example"})
+    with django_capture_on_commit_callbacks(execute=True):
+        known = client.post(reverse("account_reset_password"), {"email": "anna@kos.example"})
+    assert len(mail.outbox) == 1
     mail.outbox.clear()
-    unknown = client.post(reverse("account_reset_password"), {"email": "nobody@kos.example"})
+    with django_capture_on_commit_callbacks(execute=True):
+        unknown = client.post(reverse("account_reset_password"), {"email": "nobody@kos.example"})
     assert (unknown.status_code, unknown.url) == (known.status_code, known.url)
     assert not any("/password/reset/key/" in message.body for message in mail.outbox)
     assert mail.outbox == []
+
+
+class FailingSmtpBackend:
+    """The outside world: an SMTP server that refuses every message."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def send_messages(self, messages):
+        raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+
+
+def test_a_failing_mail_server_does_not_tell_known_addresses_from_unknown_ones(
+    client, db, settings, django_capture_on_commit_callbacks, caplog
+):
+    settings.EMAIL_BACKEND = "tests.test_accounts.FailingSmtpBackend"
+    factories.UserFactory(email="anna@kos.example")
+    answers = {}
+    for email in ("anna@kos.example", "nobody@kos.example"):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(reverse("account_reset_password"), {"email": email})
+        answers[email] = (response.status_code, response.url)
+    assert answers["anna@kos.example"] == answers["nobody@kos.example"]
+    assert answers["anna@kos.example"][0] == 302
+    assert "was not sent" in caplog.text  # logged for operations, invisible to the visitor
+
+
+def test_a_reset_email_leaves_only_after_the_transaction_commits(
+    client, db, django_capture_on_commit_callbacks
+):
+    factories.UserFactory(email="anna@kos.example")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client.post(reverse("account_reset_password"), {"email": "anna@kos.example"})
+    assert response.status_code == 302
+    assert mail.outbox == []  # nothing sent inside the request's transaction
+    for callback in callbacks:
+        callback()
+    assert len(mail.outbox) == 1
+    assert "/password/reset/key/" in mail.outbox[0].body
+
+
+def test_with_the_broker_down_a_reset_still_answers_302(
+    client, db, django_capture_on_commit_callbacks, caplog
+):
+    from kos_portal.celery import app
+
+    def fresh_connections():  # connections pooled by earlier tests point elsewhere
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    factories.UserFactory(email="anna@kos.example")
+    saved = app.conf.task_always_eager, app.conf.broker_url
+    fresh_connections()
+    app.conf.task_always_eager, app.conf.broker_url = False, "redis://127.0.0.1:1/0"
+    app.conf.broker_transport_options = {"max_retries": 0}
+    logging.getLogger("kos_portal.adapters").addHandler(caplog.handler)  # kombu's setup
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(reverse("account_reset_password"), {"email": "anna@kos.example"})
+    finally:
+        app.conf.task_always_eager, app.conf.broker_url = saved
+        app.conf.broker_transport_options = {}
+        fresh_connections()
+        logging.getLogger("kos_portal.adapters").removeHandler(caplog.handler)
+    assert response.status_code == 302
+    assert "was not sent" in caplog.text
+
+
+# --- Login lockout ---------------------------------------------------------------------
+
+
+def test_after_5_failed_sign_ins_the_account_answers_429(client, db):
+    user = factories.UserFactory(email="anna@kos.example")
+    for attempt in range(5):
+        response = client.post(
+            reverse("account_login"), {"login": user.email, "password": "not-the-password"}
+        )
+        assert response.status_code == 200, attempt
+    for password in ("not-the-password", PASSWORD):  # even the right one, for a while
+        response = client.post(
+            reverse("account_login"), {"login": user.email, "password": password}
+        )
+        assert response.status_code == 429
+        assert signed_in_user_id(client) is None
+    assert "Too many attempts" in response.content.decode()
+
+
+def test_the_lockout_is_per_account(client, db):
+    anna = factories.UserFactory(email="anna@kos.example")
+    other = factories.UserFactory(email="jan@kos.example")
+    for _ in range(5):
+        client.post(reverse("account_login"), {"login": anna.email, "password": "nope"})
+    response = client.post(reverse("account_login"), {"login": other.email, "password": PASSWORD})
+    assert response.status_code == 302
+    assert signed_in_user_id(client) == other.pk
 
 
 # --- Admin -----------------------------------------------------------------------------
