@@ -171,6 +171,9 @@ MEMBER_RETENTION_YEARS = int(env("MEMBER_RETENTION_YEARS", "5"))
 # Trust and preparedness pulse: a group (a survey, a month, a gmina's quarter) with fewer
 # answers than this shows no results, so no single answer can be told apart (docs/pulse.md).
 SURVEY_MIN_RESPONSES = int(env("SURVEY_MIN_RESPONSES", "5"))
+# Answers a survey takes per client IP an hour; one per device is the cookie's job. Shared
+# networks (a school's Wi-Fi, mobile carriers' NAT) hit it first: docs/pulse.md.
+SURVEY_ANSWERS_PER_IP_HOUR = int(env("SURVEY_ANSWERS_PER_IP_HOUR", "5"))
 
 LANGUAGE_CODE = "pl"
 LANGUAGES = [("pl", _("Polish")), ("en", _("English"))]
