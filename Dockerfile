@@ -15,10 +15,11 @@ RUN apt-get update \
 
 WORKDIR /app
 
-# Dependencies first, so a code change doesn't reinstall them. pyproject.toml installs
-# no packages of its own: the code runs from /app.
-COPY pyproject.toml ./
-RUN pip install .
+# Dependencies first, so a code change doesn't reinstall them: exactly the pins and hashes
+# of requirements-prod.lock (scripts/lock.py; the tested pins without the dev extra). The
+# code runs from /app, so the project itself needs no install.
+COPY requirements-prod.lock ./
+RUN pip install --require-hashes -r requirements-prod.lock
 
 COPY . .
 

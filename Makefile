@@ -11,10 +11,11 @@ STAMP := $(VENV)/.installed
 # make run ADDR=127.0.0.1:8001 when 8000 is taken.
 ADDR ?= 127.0.0.1:8000
 
-.PHONY: help install run test lint fmt bench
+.PHONY: help install lock run test lint fmt bench
 
 help:
-	@echo "make install  venv, dependencies (when pyproject.toml changed), translations"
+	@echo "make install  venv, the locked dependencies (requirements.lock), translations"
+	@echo "make lock     re-make the lock files from pyproject.toml (UPGRADE=1: newest of all)"
 	@echo "make run      install, migrate, demo data, runserver on $(ADDR)"
 	@echo "make test     install, pytest (ARGS='-k name' to pass options)"
 	@echo "make lint     ruff check, ruff format --check, makemigrations --check"
@@ -24,9 +25,16 @@ help:
 $(PYTHON):
 	python3.11 -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(PYTHON)
+# Every install comes from the lock (scripts/lock.py), so every machine gets the same
+# versions; the project itself installs nothing but its name (--no-deps).
+$(STAMP): requirements.lock pyproject.toml | $(PYTHON)
+	@$(PYTHON) scripts/lock.py --check || echo "warning: installing the old lock" >&2
+	@echo "Installing the locked dependencies (requirements.lock) into $(VENV)..."
 	@# PYTHONWARNINGS: setuptools' editable-install notice is noise here.
-	PYTHONWARNINGS=ignore $(PYTHON) -m pip install --quiet --quiet --disable-pip-version-check -e '.[dev]'
+	PYTHONWARNINGS=ignore $(PYTHON) -m pip install --quiet --quiet --disable-pip-version-check \
+		--require-hashes -r requirements.lock
+	PYTHONWARNINGS=ignore $(PYTHON) -m pip install --quiet --quiet --disable-pip-version-check \
+		--no-deps -e .
 	@touch $@
 
 install: $(STAMP)
@@ -37,6 +45,11 @@ install: $(STAMP)
 	@{ ldconfig -p 2>/dev/null || /sbin/ldconfig -p; } | grep -q libharfbuzz-subset \
 		|| echo "warning: libharfbuzz-subset0 is missing; certificate PDFs render ~8x slower" \
 		        "(apt-get install libharfbuzz-subset0)" >&2
+
+# uv comes from the lock's dev extra, so an old lock is enough to make the new one.
+lock: install
+	$(PYTHON) scripts/lock.py --uv $(VENV)/bin/uv $(if $(UPGRADE),--upgrade)
+	@$(MAKE) --no-print-directory install
 
 run: install
 	$(MANAGE) migrate --verbosity 0
@@ -53,6 +66,7 @@ test: install
 		echo "warning: pytest collected no worker tests" >&2; }
 
 lint: install
+	$(PYTHON) scripts/lock.py --check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(MANAGE) makemigrations --check --dry-run --verbosity 1

@@ -4,8 +4,9 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from clubs.models import Club, Municipality, Pillar, Powiat, Voivodeship, search_key
+from clubs.models import Club, Municipality, Pillar, Powiat, Voivodeship
 from kos_portal import access
+from kos_portal.text import search_words
 from kos_portal.widgets import FastSelect
 
 # Sort keys users may ask for -> the columns they sort by. Nothing else reaches order_by().
@@ -105,9 +106,8 @@ class ClubFilter(django_filters.FilterSet):
             fields["gmina"].queryset = gminas
 
     def filter_text(self, queryset, name, value):
-        """Case-folded search, so "ŻÓŁ" finds "Żółkiewka" on SQLite as on PostgreSQL."""
-        key = search_key(value)
-        return queryset.filter(search_text__contains=key) if key else queryset
+        """Folded words: "zolk" and "ŻÓŁK" find "Żółkiewka", on SQLite as on PostgreSQL."""
+        return search_words(queryset, "search_text", value)
 
     def filter_sort(self, queryset, name, value):
         descending = value.startswith("-")

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kos_portal import access
 from kos_portal.roles import Role
+from kos_portal.text import fold
 
 
 class Voivodeship(models.Model):
@@ -166,7 +167,9 @@ class Club(models.Model):
         return self.name
 
     def save(self, *args, **kwargs):
-        self.search_text = search_key(self.name, self.locality)
+        # The gmina's name too: "Piaseczno" finds the clubs of gmina Piaseczno.
+        gmina = self.municipality.name if self.municipality_id else ""
+        self.search_text = fold(self.name, self.locality, gmina)
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
@@ -275,7 +278,7 @@ class Partner(models.Model):
 
     def save(self, *args, **kwargs):
         self.name_key = search_key(self.name)
-        self.search_text = search_key(self.name, self.address, self.contact_person)
+        self.search_text = fold(self.name, self.address, self.contact_person)
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:

@@ -7,7 +7,8 @@ from django.db.models import Q
 from django.forms.models import ModelChoiceIterator
 from django.utils.translation import gettext_lazy as _
 
-from clubs.models import Municipality, Partner, Powiat, Voivodeship, search_key
+from clubs.models import Municipality, Partner, Powiat, Voivodeship
+from kos_portal.text import search_words
 from kos_portal.widgets import FastSelect
 
 OFFERS = [
@@ -126,9 +127,7 @@ class PartnerFilter(django_filters.FilterSet):
         fields["gmina"].widget.choices = _ShownChoices(fields["gmina"], shown)
 
     def filter_text(self, queryset, name, value):
-        for word in search_key(value).split():
-            queryset = queryset.filter(search_text__contains=word)
-        return queryset
+        return search_words(queryset, "search_text", value)
 
     def filter_offers(self, queryset, name, value):
         condition = Q()

@@ -11,3 +11,8 @@ class DashboardsConfig(AppConfig):
 
     name = "dashboards"
     verbose_name = _("Dashboards and reports")
+
+    def ready(self) -> None:
+        from dashboards import freshness
+
+        freshness.connect_signals()

@@ -13,6 +13,7 @@ resilience/charts.py draws single line charts; this module adds bars and several
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -39,7 +40,9 @@ MARKERS = ("circle", "square", "triangle", "diamond")
 # back from the latest; values print there and at each series' highest point, zeros (on the
 # axis) not at all. The table behind the chart has every value.
 MAX_LABELS = 8
-LABEL_CHARS = 28  # bar labels; the legend has room for more
+# Bar labels: two lines of this many characters fit the 210 px left of the bars at 13 px
+# (a longer single line was clipped at the SVG's left edge); the legend has room for more.
+LABEL_CHARS = 24
 LEGEND_CHARS = 48
 
 
@@ -201,6 +204,51 @@ def _short(label: str, limit: int = LABEL_CHARS) -> str:
     return label if len(label) <= limit else label[: limit - 1] + "…"
 
 
+def _label_lines(label: str, limit: int = LABEL_CHARS) -> list[str]:
+    """A bar label on at most two lines, broken between words, shortened only past that."""
+    if len(label) <= limit:
+        return [label]
+    words, first = label.split(), ""
+    while words and len(f"{first} {words[0]}".strip()) <= limit:
+        first = f"{first} {words.pop(0)}".strip()
+    if not first:  # one word longer than a line
+        first, rest = label[:limit], label[limit:]
+    else:
+        rest = " ".join(words)
+    return [first, _short(rest, limit)]
+
+
+def _bar_label(x: float, y_middle: float, label: str) -> str:
+    """The label left of a bar, right-aligned at `x`, centred on the bar's middle."""
+    lines = _label_lines(label)
+    if len(lines) == 1:
+        return (
+            f'<text class="chart-label" x="{x}" y="{y_middle + 4.5:.1f}" '
+            f'text-anchor="end">{escape(lines[0])}</text>'
+        )
+    return (
+        f'<text class="chart-label" x="{x}" y="{y_middle - 2.5:.1f}" text-anchor="end">'
+        f"<tspan>{escape(lines[0])}</tspan>"
+        f'<tspan x="{x}" dy="14">{escape(lines[1])}</tspan></text>'
+    )
+
+
+def _nice_scale(peak: float, intervals: int = 4) -> tuple[float, float]:
+    """The axis top and gridline step for values up to `peak`: a step of 1, 2 or 5
+    times a power of ten, whole numbers for counts, so every gridline has its own value
+    (0, 1, 2, 2, 3 was printed before) and a point with that value lies on it."""
+    if peak <= 0:
+        return 1.0, 0.25 if peak < 0 else 1.0
+    raw = peak / intervals
+    magnitude = 10 ** math.floor(math.log10(raw))
+    for factor in (1, 2, 5, 10):
+        step = factor * magnitude
+        if step >= raw and (step >= 1 or peak < 1):
+            break
+    step = max(step, 1.0) if peak >= 1 else step
+    return step * math.ceil(peak / step), step
+
+
 def _chart_id(title: str, data: object) -> str:
     digest = hashlib.sha1(f"{title}|{data!r}".encode()).hexdigest()[:10]
     return f"chart-{digest}"
@@ -339,10 +387,7 @@ def bar_chart(
         y = top + index * (bar_h + gap)
         width = plot_w * float(value) / peak if peak > 0 else 0
         text = _with_unit(value, unit)
-        parts.append(
-            f'<text class="chart-label" x="{label_w - 8}" y="{y + bar_h / 2 + 4.5:.1f}" '
-            f'text-anchor="end">{escape(_short(label))}</text>'
-        )
+        parts.append(_bar_label(label_w - 8, y + bar_h / 2, label))
         parts.append(_bar_rect(cid, 0, label_w, y, width, bar_h, f"{label}: {text}"))
         parts.append(
             f'<text class="chart-value" x="{label_w + width + 6:.1f}" '
@@ -414,10 +459,7 @@ def grouped_bar_chart(
     )
     for row, category in enumerate(categories):
         y = top + row * (group_h + gap)
-        parts.append(
-            f'<text class="chart-label" x="{label_w - 8}" y="{y + group_h / 2 + 4.5:.1f}" '
-            f'text-anchor="end">{escape(_short(category))}</text>'
-        )
+        parts.append(_bar_label(label_w - 8, y + group_h / 2, category))
         x = float(label_w)
         for index, (name, values) in enumerate(series):
             value = values[row]
@@ -479,7 +521,7 @@ def time_series_chart(
     height = top + 200 + bottom
     plot_w, plot_h = WIDTH - left - right, 200
     peak = max((float(v) for _name, values in series for v in values), default=0)
-    y_max = peak * 1.1 if peak > 0 else 1.0
+    y_max, y_step = _nice_scale(peak)
 
     def sx(index: int) -> float:
         if len(months) == 1:
@@ -503,13 +545,13 @@ def time_series_chart(
     }
     parts = _open_svg(cid, height, title, summary, "series-chart")
     parts.extend(legend)
-    for i in range(5):
-        value = y_max * i / 4
+    for i in range(round(y_max / y_step) + 1):
+        value = y_step * i
         y = sy(value)
         parts.append(
             f'<line class="chart-gridline" x1="{left}" y1="{y:.1f}" x2="{WIDTH - right}" '
             f'y2="{y:.1f}"/><text class="chart-tick" x="{left - 8}" y="{y + 4:.1f}" '
-            f'text-anchor="end">{escape(fmt(round(value)))}</text>'
+            f'text-anchor="end">{escape(fmt(value))}</text>'
         )
     parts.append(
         f'<line class="chart-axis" x1="{left}" y1="{top + plot_h}" x2="{WIDTH - right}" '

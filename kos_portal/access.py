@@ -56,6 +56,8 @@ RULES: dict[str, frozenset[str]] = {
     "members.change_membership": frozenset({Role.NATIONAL, Role.COORDINATOR, Role.LEADER}),
     "members.view_access_log": frozenset({Role.NATIONAL}),
     "members.import_members": frozenset({Role.NATIONAL, Role.COORDINATOR, Role.LEADER}),
+    # Invite a member (or a minor's guardian) to log in: members.services.logins.
+    "members.invite_login": frozenset({Role.NATIONAL, Role.COORDINATOR, Role.LEADER}),
     # Erasure is per person: the right on any one of the person's clubs is enough.
     "members.erase_member": frozenset({Role.NATIONAL, Role.COORDINATOR, Role.LEADER}),
     "kos_portal.view_national": frozenset({Role.NATIONAL}),
@@ -285,10 +287,48 @@ def own_member_rows(user) -> Q | None:
     join made PostgreSQL read every row (0.5 s over 500,000 certificates), while a key lets
     it combine two index scans; staff who are not members get no OR at all.
     """
-    if user is None or not user.is_authenticated:
+    ids = own_member_ids(user)
+    if not ids:
         return None
+    return Q(member_id=ids[0]) if len(ids) == 1 else Q(member_id__in=ids)
+
+
+def own_member_ids(user) -> list[int]:
+    """The people whose rows are the user's own: their member record and, for a guardian,
+    the people they are guardian of (members.Guardianship). Cached on the user.
+
+    Guardians see their children's own rows (memberships, enrolments, certificates, the
+    sessions they are in) exactly as the children would with a login of their own.
+    """
+    if user is None or not user.is_authenticated:
+        return []
+    cached = getattr(user, "_kos_own_members", None)
+    if cached is not None:
+        return cached
     member = getattr(user, "member", None)  # RelatedObjectDoesNotExist is an AttributeError
-    return Q(member_id=member.pk) if member is not None else None
+    ids = [member.pk] if member is not None else []
+    ids += [pk for pk in guarded_member_ids(user) if pk not in ids]
+    user._kos_own_members = ids
+    return ids
+
+
+def guarded_member_ids(user) -> list[int]:
+    """The people the user is guardian of (members.Guardianship), cached on the user."""
+    if user is None or not user.is_authenticated:
+        return []
+    cached = getattr(user, "_kos_guarded", None)
+    if cached is None:
+        # Through the reverse relation: access never imports members.
+        cached = sorted(user.guardianships.values_list("member_id", flat=True))
+        user._kos_guarded = cached
+    return cached
+
+
+def forget_own_members(user) -> None:
+    """Drop the cached own and guarded people after a login or guardianship changes."""
+    for name in ("_kos_own_members", "_kos_guarded"):
+        if hasattr(user, name):
+            delattr(user, name)
 
 
 def scope_municipalities(queryset: QuerySet, user, roles=None) -> QuerySet:
@@ -322,9 +362,12 @@ def scope_members(queryset: QuerySet, user) -> QuerySet:
     from members.models import Membership
 
     scope = user_scope(user)
-    visible = Q(user=user)
     if scope.is_national_for(PERSONAL_DATA_ROLES):
         return queryset
+    visible = Q(user=user)
+    guarded = guarded_member_ids(user)
+    if guarded:  # a guardian sees the people they are guardian of
+        visible |= Q(pk__in=guarded)
     if scope.roles & PERSONAL_DATA_ROLES:
         condition = _club_condition(scope, PERSONAL_DATA_ROLES, "club__")
         visible |= Exists(Membership.objects.filter(condition, member=OuterRef("pk")))
@@ -491,6 +534,9 @@ def scope_sessions(queryset: QuerySet, user) -> QuerySet:
     model = queryset.model
     # Subqueries rather than joins: OR-ing two many-valued joins would duplicate rows.
     visible = Q(pk__in=model.objects.filter(enrolments__member__user=user).values("pk"))
+    guarded = guarded_member_ids(user)
+    if guarded:  # the sessions a guardian's children are in
+        visible |= Q(pk__in=model.objects.filter(enrolments__member_id__in=guarded).values("pk"))
     if scope.roles & STAFF_ROLES:
         visible |= _club_condition(scope, STAFF_ROLES, "club__")
     if Role.INSTRUCTOR in scope.roles:

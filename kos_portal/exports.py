@@ -7,10 +7,12 @@ shows the user.
 import csv
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
+from decimal import Decimal
 from io import BytesIO
 
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
+from django.utils.formats import get_format
 
 # A cell starting with one of these is run as a formula by Excel and LibreOffice.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -39,24 +41,32 @@ class _Echo:
 def csv_response(
     filename: str, header: Sequence[str], rows: Iterable[Sequence]
 ) -> StreamingHttpResponse:
-    """Stream a UTF-8 CSV (with BOM, so Excel reads Polish letters) of `rows`."""
-    writer = csv.writer(_Echo())
+    """Stream a UTF-8 CSV (with BOM, so Excel reads Polish letters) of `rows`.
+
+    Written the way the user's spreadsheet reads it: where the decimal separator is a
+    comma (Polish), Excel splits columns at semicolons and reads "87,5" as a number; with
+    a comma as separator every row of a Polish Excel lands in one column.
+    """
+    decimal = get_format("DECIMAL_SEPARATOR")
+    writer = csv.writer(_Echo(), delimiter=";" if decimal == "," else ",")
 
     def lines():
         yield "\ufeff" + writer.writerow([str(h) for h in header])
         for row in rows:
-            yield writer.writerow([_csv_value(safe_cell(v)) for v in row])
+            yield writer.writerow([_csv_value(safe_cell(v), decimal) for v in row])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
     return response
 
 
-def _csv_value(value) -> str:
+def _csv_value(value, decimal: str = ".") -> str:
     if isinstance(value, datetime):
         return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, float | Decimal):
+        return str(value).replace(".", decimal)
     return str(value)
 
 

@@ -40,6 +40,8 @@ def home_for(user) -> dict:
             )
         )
         context["led_club_ids"] = scope.clubs_for({Role.LEADER})
+    # Members and guardians: their sessions, certificates and to-dos ({% person_home %}).
+    context["has_people"] = bool(access.own_member_ids(user))
     member = getattr(user, "member", None) if hasattr(user, "member") else None
     if member is not None:
         context["member"] = member

@@ -4,7 +4,10 @@ With nothing set it runs on SQLite, runs Celery tasks inline and prints email to
 console. DATABASE_URL, CELERY_BROKER_URL and EMAIL_URL switch to real services.
 """
 
+import base64
+import hashlib
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -85,6 +88,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Requests that change what the dashboards count refresh the rollups (debounced).
+    "dashboards.freshness.RollupsFollowChangesMiddleware",
 ]
 
 ROOT_URLCONF = "kos_portal.urls"
@@ -177,6 +182,8 @@ SURVEY_ANSWERS_PER_IP_HOUR = int(env("SURVEY_ANSWERS_PER_IP_HOUR", "5"))
 
 LANGUAGE_CODE = "pl"
 LANGUAGES = [("pl", _("Polish")), ("en", _("English"))]
+# One Polish date format everywhere ("7 gru 2026"): kos_portal/formats/pl/formats.py.
+FORMAT_MODULE_PATH = ["kos_portal.formats"]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Warsaw"
 USE_I18N = True
@@ -267,6 +274,8 @@ CELERY_BEAT_SCHEDULE["resilience-corrective-action-reminders"] = {
 # Dashboards read rollup tables recomputed by this task (docs/rollups.md); the numbers are
 # at most this many minutes old, plus the refresh's own duration.
 ROLLUP_REFRESH_MINUTES = int(env("ROLLUP_REFRESH_MINUTES", "15"))
+# After a change (dashboards/freshness.py): one refresh this long after the first change.
+ROLLUP_DEBOUNCE_SECONDS = int(env("ROLLUP_DEBOUNCE_SECONDS", "10"))
 CELERY_BEAT_SCHEDULE["dashboards-rollups-refresh"] = {
     "task": "dashboards.tasks.rollups_refresh_task",
     "schedule": ROLLUP_REFRESH_MINUTES * 60,
@@ -325,12 +334,26 @@ RATELIMIT_IP_META_KEY = env("RATELIMIT_IP_META_KEY")
 CERTIFICATE_SIGNING_KEY = env("CERTIFICATE_SIGNING_KEY")
 CERTIFICATE_SIGNING_KEY_FILE = env("CERTIFICATE_SIGNING_KEY_FILE")
 
+# The 500 page must not depend on static files (a broken manifest would break it too), so
+# its CSS is inline; the CSP allows exactly that <style> block by its hash.
+ERROR_PAGE_STYLE_HASH = "'sha256-{}'".format(
+    base64.b64encode(
+        hashlib.sha256(
+            re.search(
+                r"<style>(.*?)</style>",
+                (BASE_DIR / "templates" / "500.html").read_text(encoding="utf-8"),
+                re.DOTALL,
+            )[1].encode()
+        ).digest()
+    ).decode()
+)
+
 # Content-Security-Policy: only our own origin; scripts also need the per-request nonce.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'", NONCE],
-        "style-src": ["'self'"],
+        "style-src": ["'self'", ERROR_PAGE_STYLE_HASH],
         "img-src": ["'self'", "data:"],
         "font-src": ["'self'"],
         "connect-src": ["'self'"],

@@ -5,15 +5,20 @@ through `Member.objects.visible_to(user)`, and each view or export is logged
 (PersonalDataAccess).
 """
 
+import secrets
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from clubs.models import Club, Municipality, search_key
+from clubs.models import Club, Municipality
 from kos_portal import access
+from kos_portal.text import fold
 
 
 class Skill(models.Model):
@@ -102,7 +107,7 @@ class Member(models.Model):
     def save(self, *args, **kwargs):
         if self.birth_date:
             self.birth_year = self.birth_date.year
-        self.search_text = search_key(self.first_name, self.last_name, self.email)
+        self.search_text = fold(self.first_name, self.last_name, self.email)
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
@@ -329,3 +334,107 @@ class PersonalDataAccess(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("The personal data access log is append-only.")
+
+
+# --- Logins for members and guardians ------------------------------------------------
+
+
+class GuardianshipQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "GuardianshipQuerySet":
+        """A guardian's own links, and the links of people the user sees as staff."""
+        if user is None or not user.is_authenticated:
+            return self.none()
+        visible = Member.objects.visible_to(user).values("pk")
+        return self.filter(Q(user=user) | Q(member_id__in=visible))
+
+
+class Guardianship(models.Model):
+    """A login that acts for a person under 16 (or any minor): the guardian sees and exports
+    the person's data and may withdraw their consents (kos_portal.access: "own rows")."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="guardianships"
+    )
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="guardianships")
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    objects = GuardianshipQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("guardianship")
+        verbose_name_plural = _("guardianships")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "member"], name="guardianship_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.member}"
+
+
+def _login_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def _login_expiry():
+    return timezone.now() + timedelta(days=settings.INVITATION_VALID_DAYS)
+
+
+class LoginInvitationQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "LoginInvitationQuerySet":
+        """Invitations for people of the user's clubs (personal-data roles)."""
+        return access.scope_club_objects(self, user, access.PERSONAL_DATA_ROLES)
+
+    def usable(self) -> "LoginInvitationQuerySet":
+        return self.filter(
+            accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
+        )
+
+
+class LoginInvitation(models.Model):
+    """An emailed link to set a password: the new login is bound to the member (their own
+    login) or made their guardian. Expires, and can be used once."""
+
+    class Kind(models.TextChoices):
+        OWN = "own", _("own login")
+        GUARDIAN = "guardian", _("guardian's login")
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="login_invitations")
+    # The club the inviter acted for: scopes the row (access.scope_club_objects).
+    club = models.ForeignKey(Club, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.OWN)
+    email = models.EmailField(_("email address"))
+    token = models.CharField(max_length=64, unique=True, default=_login_token, editable=False)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"), default=_login_expiry)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    objects = LoginInvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("login invitation")
+        verbose_name_plural = _("login invitations")
+
+    def __str__(self) -> str:
+        return f"{self.email} – {self.member}"
+
+    @property
+    def state(self) -> str:
+        if self.accepted_at:
+            return "accepted"
+        if self.revoked_at:
+            return "revoked"
+        if self.expires_at <= timezone.now():
+            return "expired"
+        return "pending"

@@ -9,8 +9,9 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from clubs.models import Club, search_key
+from clubs.models import Club
 from kos_portal import access
+from kos_portal.text import search_words
 from members import age
 from members.models import (
     Consent,
@@ -80,7 +81,7 @@ def roster_for(user, club: Club, filters: RosterFilters | None = None) -> QueryS
             memberships.filter(minors) if filters.minors == "yes" else memberships.exclude(minors)
         )
     if filters.q:
-        memberships = memberships.filter(member__search_text__contains=search_key(filters.q))
+        memberships = search_words(memberships, "member__search_text", filters.q)
     return memberships
 
 
@@ -182,7 +183,7 @@ def access_log_for(user, filters: AccessLogFilters | None = None) -> QuerySet[Pe
     if filters.user_email:
         rows = rows.filter(user_email__icontains=filters.user_email.strip())
     if filters.member:
-        rows = rows.filter(member__search_text__contains=search_key(filters.member))
+        rows = search_words(rows, "member__search_text", filters.member)
     if filters.action:
         rows = rows.filter(action=filters.action)
     zone = timezone.get_current_timezone()

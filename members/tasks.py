@@ -64,3 +64,26 @@ def roster_import_files_cleanup_task() -> int:
     from members.services.roster_import import roster_upload_cleanup
 
     return roster_upload_cleanup()
+
+
+@shared_task(
+    autoretry_for=(OSError, SMTPException),
+    retry_backoff=True,
+    max_retries=5,
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
+def login_invitation_send_task(invitation_id: int) -> None:
+    """Email one login invitation; quietly does nothing if it is gone, used, withdrawn or
+    expired."""
+    from members.models import LoginInvitation
+    from members.services.logins import login_invitation_email_send
+
+    invitation = (
+        LoginInvitation.objects.select_related("invited_by", "member", "club")
+        .filter(pk=invitation_id)
+        .first()
+    )
+    if invitation is None or invitation.state != "pending":
+        return
+    login_invitation_email_send(invitation=invitation)

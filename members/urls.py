@@ -1,6 +1,6 @@
 from django.urls import path
 
-from members.views import roster, roster_import, self_service
+from members.views import logins, roster, roster_import, self_service
 
 app_name = "members"
 
@@ -40,4 +40,22 @@ urlpatterns += [
     path("me/data.html", self_service.my_data_html, name="my-data-html"),
     path("me/data.pdf", self_service.my_data_pdf, name="my-data-pdf"),
     path("<int:member_pk>/erase/", self_service.member_erase_view, name="member-erase"),
+]
+
+# --- Logins for members and guardians: invitations, the emailed link, a guardian's pages ---
+urlpatterns += [
+    path("<int:member_pk>/invite-login/", logins.member_login_invite, name="member-login-invite"),
+    path(
+        "club/<int:club_pk>/invite-logins/", logins.roster_login_invite, name="roster-login-invite"
+    ),
+    path("login/<str:login_token>/", logins.login_accept, name="login-accept"),
+    path("wards/<int:member_pk>/", self_service.my_data, name="ward-data"),
+    path(
+        "wards/<int:member_pk>/consents/withdraw/",
+        self_service.my_consent_withdraw,
+        name="ward-consent-withdraw",
+    ),
+    path("wards/<int:member_pk>/data.json", self_service.my_data_json, name="ward-data-json"),
+    path("wards/<int:member_pk>/data.html", self_service.my_data_html, name="ward-data-html"),
+    path("wards/<int:member_pk>/data.pdf", self_service.my_data_pdf, name="ward-data-pdf"),
 ]

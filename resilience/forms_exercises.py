@@ -5,7 +5,6 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from clubs.models import Partner, Pillar
-from kos_portal.widgets import FastSelect
 from resilience.models import CorrectiveAction, ExerciseParticipation, Threat
 from training.models import Course
 
@@ -110,18 +109,3 @@ class ActionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = owners
         self.fields["scheduled_session"].queryset = sessions
-
-
-class PlanInForm(forms.Form):
-    """The gmina picker on the exercise list, for users with many gminas (national staff)."""
-
-    plan_in = forms.ModelChoiceField(
-        label=_("Plan an exercise in the gmina"),
-        queryset=None,
-        empty_label=None,
-        widget=FastSelect(attrs={"id": "plan-in"}, fields=("name",)),  # 2,479 gminas
-    )
-
-    def __init__(self, *args, municipalities, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["plan_in"].queryset = municipalities

@@ -12,6 +12,7 @@ from django.utils import timezone
 from clubs.models import Invitation
 from dashboards.models import GminaReport
 from kos_portal.roles import Role
+from members.models import LoginInvitation
 from resilience.models import AfterActionReview, ProblemCase, Survey
 from tests import factories
 
@@ -66,6 +67,10 @@ def world(db) -> World:
     }
     invitation = Invitation.objects.create(
         email="new.instructor@kos.example", role=Role.INSTRUCTOR, club=club, invited_by=leader
+    )
+    # Logins for members and guardians: a pending login invitation (members:login-accept).
+    login_invitation = LoginInvitation.objects.create(
+        member=member, club=club, email="new.member@kos.example", invited_by=leader
     )
     starter_version = factories.StarterDocumentVersionFactory(
         document__title="Statut klubu (wzór)", version="1.0"
@@ -134,6 +139,7 @@ def world(db) -> World:
         objects={
             "member": member,
             "invitation": invitation,
+            "login_invitation": login_invitation,
             "partner": partner,
             "partner_link": partner_link,
             "starter_document": starter_version.document,
@@ -161,6 +167,7 @@ def world(db) -> World:
             "municipality_pk": municipality.pk,
             "invitation_pk": invitation.pk,
             "token": invitation.token,
+            "login_token": login_invitation.token,
             "member_pk": member.pk,
             "membership_pk": member.memberships.get(club=club).pk,
             "document_pk": starter_version.document.pk,

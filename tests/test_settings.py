@@ -173,3 +173,18 @@ def test_a_long_uncommon_password_is_accepted():
     from django.contrib.auth.password_validation import validate_password
 
     validate_password("wiosna-nad-wisla-2025")
+
+
+def test_polish_dates_have_one_short_form_everywhere():
+    from datetime import date, datetime
+
+    from django.template import Context, Template
+    from django.utils import translation
+
+    template = Template(
+        '{{ d|date:"DATE_FORMAT" }}|{{ d|date:"SHORT_DATE_FORMAT" }}|{{ d }}|'
+        '{{ t|date:"DATETIME_FORMAT" }}|{{ t|date:"SHORT_DATETIME_FORMAT" }}'
+    )
+    with translation.override("pl"):
+        text = template.render(Context({"d": date(2026, 12, 7), "t": datetime(2026, 5, 1, 17)}))
+    assert text == "7 gru 2026|7 gru 2026|7 gru 2026|1 maj 2026, 17:00|1 maj 2026, 17:00"

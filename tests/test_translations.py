@@ -151,3 +151,14 @@ def test_pages_are_polish_by_default_and_english_on_request(client, compiled_cat
     assert "Five pillars of resilience" in text
     assert "Sign in to the portal" in text
     assert "Pięć filarów odporności" not in text
+
+
+def test_certificates_are_zaswiadczenia_in_every_polish_string(catalog):
+    # One word for one thing: the portal issues "zaświadczenia" (not "certyfikaty").
+    stray = [
+        _describe(e)
+        for e in catalog
+        if not e.obsolete
+        and "certyfikat" in " ".join([e.msgstr, *e.msgstr_plural.values()]).lower()
+    ]
+    assert not stray

@@ -76,6 +76,17 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "members:my-data-html":             (302, 404, 404, 404, 404, 200, 404),
     "members:my-data-pdf":              (302, 404, 404, 404, 404, 200, 404),
     "members:member-erase":             (302, 200, 200, 200, 403, 403, 404),
+    # logins for members and guardians: staff who see the person invite them (or their
+    # guardian); the emailed link is public and refuses any other signed-in account; a
+    # guardian's pages answer only for their own children (nobody in the world is one)
+    "members:member-login-invite":      (302, 200, 200, 200, 403, 403, 404),
+    "members:roster-login-invite":      (405, 405, 405, 405, 405, 405, 405),
+    "members:login-accept":             (200, 403, 403, 403, 403, 403, 403),
+    "members:ward-data":                (302, 404, 404, 404, 404, 404, 404),
+    "members:ward-consent-withdraw":    (405, 405, 405, 405, 405, 405, 405),
+    "members:ward-data-json":           (302, 404, 404, 404, 404, 404, 404),
+    "members:ward-data-html":           (302, 404, 404, 404, 404, 404, 404),
+    "members:ward-data-pdf":            (302, 404, 404, 404, 404, 404, 404),
     # training results: the instructor teaches the world's session; coordinators only
     # watch (STYLE: record_attendance is national, leader, instructor); the member is a
     # participant. History: anyone who sees the person, the person themselves.
@@ -177,6 +188,10 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "account_reset_password_done":      (200, 200, 200, 200, 200, 200, 200),
     "account_reset_password_from_key":  (200, 200, 200, 200, 200, 200, 200),
     "account_reset_password_from_key_done": (200, 200, 200, 200, 200, 200, 200),
+    # allauth 65.22 (the lock): reauthentication by an emailed code
+    # (a signed-in user asks for a code; confirming without a pending code goes back)
+    "account_request_reauthentication_code": (302, 200, 200, 200, 200, 200, 200),
+    "account_confirm_reauthentication_code": (302, 302, 302, 302, 302, 302, 302),
     # dashboards: national staff see the country and drill down; coordinators their gmina;
     # club staff their club. The leader's and instructor's gmina is in scope (403), the
     # outsider's is not (404).
@@ -215,6 +230,10 @@ EXPECTED: dict[str, tuple[int, ...]] = {
 EXPECTED_POST: dict[str, tuple[int, ...]] = {
     "members:application-decide":       (302, 302, 302, 302, 404, 403, 404),
     "members:my-consent-withdraw":      (302, 404, 404, 404, 404, 302, 404),
+    # logins for members and guardians (an empty POST: form errors, or back to the roster)
+    "members:member-login-invite":      (302, 200, 200, 200, 403, 403, 404),
+    "members:roster-login-invite":      (302, 302, 302, 302, 403, 404, 404),
+    "members:ward-consent-withdraw":    (302, 404, 404, 404, 404, 404, 404),
     "language-set":                     (302, 302, 302, 302, 302, 302, 302),
     "mfa_view_recovery_codes":          (302, 405, 405, 405, 405, 405, 405),
     "clubs:invitation-revoke":          (302, 302, 302, 302, 404, 404, 404),

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from clubs.models import Club, Pillar
+from kos_portal import access
 from kos_portal.subqueries import count_per_row
 from members.models import Member, Membership
 from training.models import Course, Enrolment, InstructorProfile, Session
@@ -113,15 +115,27 @@ def own_enrolment(user, session: Session) -> Enrolment | None:
     return Enrolment.objects.filter(session=session, member__user=user).first()
 
 
-def session_for_self_enrolment(user, session_pk: int) -> Session:
-    """A planned session the user could join themselves: open ones, members-only ones of
-    clubs they are an active member of, and any they already see; Http404 otherwise."""
+def person_for_self_enrolment(user, member_pk: str | None) -> Member | None:
+    """Who "enrol me" enrols: the user's own member record, or with `member_pk` a person
+    the user is guardian of (kos_portal.access.own_member_ids). Http404 for anyone else;
+    None when the user is no member at all."""
+    if not member_pk:
+        return getattr(user, "member", None)
+    if not str(member_pk).isdigit() or int(member_pk) not in access.own_member_ids(user):
+        raise Http404
+    return Member.objects.visible_to(user).get(pk=int(member_pk))
+
+
+def session_for_self_enrolment(user, session_pk: int, member: Member | None = None) -> Session:
+    """A planned session the user could join themselves (or enrol `member`, a child they
+    are guardian of, in): open ones, members-only ones of clubs the person is an active
+    member of, and any they already see; Http404 otherwise."""
+    person = (
+        Q(club__memberships__member=member) if member else Q(club__memberships__member__user=user)
+    )
     reachable = (
         Q(visibility=Session.Visibility.OPEN)
-        | Q(
-            club__memberships__member__user=user,
-            club__memberships__status=Membership.Status.ACTIVE,
-        )
+        | (person & Q(club__memberships__status=Membership.Status.ACTIVE))
         | Q(pk__in=Session.objects.visible_to(user).values("pk"))
     )
     sessions = Session.objects.filter(reachable).distinct().select_related("club", "course")

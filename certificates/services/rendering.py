@@ -32,7 +32,6 @@ logger = logging.getLogger(__name__)
 
 TEMPLATE_NAME = "certificates/pdf/certificate.html"
 STYLESHEET = "certificates/certificate.css"
-STATIC_SCHEME = "kos-static://"
 # Test hook for the worker test that kills a worker mid-render: the worker sleeps this
 # long inside the render. Read only with DEBUG on, so it can never slow production.
 TEST_DELAY_VARIABLE = "KOS_TEST_RENDER_DELAY_SECONDS"
@@ -45,18 +44,20 @@ atexit.register(_shared.clear)
 
 
 def static_root() -> Path:
+    """Our static source directory. PDFs read it, never STATIC_ROOT: its stylesheets use
+    plain relative url()s (collectstatic's manifest rewrites those in its own copy), and
+    the source files are the same in development and in the image."""
     return (Path(settings.BASE_DIR) / "static").resolve()
 
 
 def static_path_for(url: str) -> Path:
-    """The file under our static directory that `url` names (kos-static://… or file://…).
+    """The file under our static directory that the file:// `url` names; WeasyPrint makes
+    such URLs from the relative url()/src of our stylesheets and templates.
 
     Raises ValueError for anything else: remote URLs, other files, `..` escapes.
     """
     root = static_root()
-    if url.startswith(STATIC_SCHEME):
-        path = (root / unquote(url[len(STATIC_SCHEME) :].split("?")[0])).resolve()
-    elif url.startswith("file:"):
+    if url.startswith("file:"):
         path = Path(unquote(urlsplit(url).path)).resolve()
     else:
         raise ValueError(f"Certificates may load only the project's static files, not {url!r}")

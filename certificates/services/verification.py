@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from certificates import keys
 from certificates.models import Certificate
+from kos_portal.text import fold
 
 ISSUER_NAME = "ICCSS – Kluby Odporności Społecznej"
 CREDENTIAL_CONTEXTS = [
@@ -58,15 +59,16 @@ def certificate_find_by_code(code: str) -> Certificate | None:
 
 
 def _words(text: str) -> list[str]:
-    # casefold, not lower: "ŻÓŁKIEWSKA" and "Żółkiewska" (and German ß/ss) compare equal.
+    # Folded: "ŻÓŁKIEWSKA", "Żółkiewska" and "zolkiewska" (typed on a phone without Polish
+    # letters) compare equal. The number already narrows it to one certificate.
     # "Nowak - Kowalska" is "Nowak-Kowalska": a double-barrelled surname is one word.
-    return re.sub(r"\s*-\s*", "-", text).casefold().split()
+    return fold(re.sub(r"\s*-\s*", "-", text)).split()
 
 
 def surname_matches(holder_name: str, surname: str) -> bool:
     """Whether `surname` is the whole last name (one or more trailing words, a
-    double-barrelled name in full) of `holder_name`, ignoring case (Polish letters
-    included) and extra spaces."""
+    double-barrelled name in full) of `holder_name`, ignoring case, Polish letters and
+    extra spaces."""
     holder, given = _words(holder_name), _words(surname)
     if not given or len(given) >= len(holder):
         return False

@@ -10,7 +10,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from clubs.forms.invitations import TerytMunicipalityField
-from clubs.models import Club, Municipality, Pillar, Powiat, Voivodeship, search_key
+from clubs.models import Club, Municipality, Pillar, Powiat, Voivodeship
+from kos_portal.text import search_words
 
 PHONE_PATTERN = re.compile(r"^\+?[0-9 ()-]{6,20}$")
 HONEYPOT_HELP = _("Leave this field empty. It is here to catch automated spam.")
@@ -97,8 +98,7 @@ class PublicClubFilter(django_filters.FilterSet):
         self.filters["gmina"].queryset = gminas
 
     def filter_q(self, queryset, name, value):
-        key = search_key(value)
-        return queryset.filter(search_text__contains=key) if key else queryset
+        return search_words(queryset, "search_text", value)
 
 
 class ContactForm(HoneypotMixin):

@@ -169,19 +169,38 @@ def invitation_accept_new_user(
 
     The email counts as verified: the person proved they own it by opening the link.
     """
+    user = account_create_verified(
+        email=invitation.email,
+        first_name=first_name,
+        last_name=last_name,
+        password=password,
+        language=language,
+    )
+    invitation_accept(invitation=invitation, user=user)
+    return user
+
+
+@transaction.atomic
+def account_create_verified(
+    *, email: str, first_name: str, last_name: str, password: str, language: str
+):
+    """A new account whose email counts as verified (the person opened a link sent to it).
+
+    The one way invitation links make accounts: staff invitations here, members' and
+    guardians' logins in members.services.logins. ValidationError if the address is taken.
+    """
     from allauth.account.models import EmailAddress
     from django.contrib.auth import get_user_model
 
     User = get_user_model()
-    if User.objects.filter(email__iexact=invitation.email).exists():
+    if User.objects.filter(email__iexact=email).exists():
         raise ValidationError(_("An account with this email address already exists."))
     user = User.objects.create_user(
-        email=invitation.email,
+        email=email,
         password=password,
         first_name=first_name,
         last_name=last_name,
         language=language,
     )
     EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
-    invitation_accept(invitation=invitation, user=user)
     return user

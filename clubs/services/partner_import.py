@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from clubs.models import Municipality, Partner, search_key
 from kos_portal import access
+from kos_portal.text import fold
 
 COLUMNS = ("name", "kind", "teryt", "gmina", "powiat", "voivodeship", "address", "ksrg")
 KINDS = tuple(Partner.Kind.values)
@@ -390,7 +391,7 @@ def partner_import(*, data: bytes, user, dry_run: bool = False) -> PartnerImport
                     municipality_id=row.municipality_id,
                     address=row.address or "",
                     is_ksrg=bool(row.is_ksrg),
-                    search_text=search_key(row.name, row.address or ""),
+                    search_text=fold(row.name, row.address or ""),
                 )
             )
             continue
@@ -417,7 +418,7 @@ def partner_import(*, data: bytes, user, dry_run: bool = False) -> PartnerImport
 def _write(to_create: list[Partner], to_update: list[Partner]) -> None:
     """Insert and update in one transaction; a clash with a concurrent import changes nothing."""
     for partner in to_update:  # bulk_update skips save(), which keeps search_text current
-        partner.search_text = search_key(partner.name, partner.address, partner.contact_person)
+        partner.search_text = fold(partner.name, partner.address, partner.contact_person)
     try:
         with transaction.atomic():
             Partner.objects.bulk_create(to_create, batch_size=BATCH_SIZE)

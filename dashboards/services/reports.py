@@ -710,6 +710,11 @@ def _display(value, language: str) -> object:
 
 def report_pdf_bytes(data: ReportData) -> bytes:
     """The report as a PDF (A4): a title page, one section per table, page numbers."""
+    return report_document(data).write_pdf()
+
+
+def report_document(data: ReportData):
+    """The report laid out on A4 pages (a weasyprint Document; tests check its boxes)."""
     from weasyprint import HTML
 
     shared = _get_shared()
@@ -747,7 +752,7 @@ def report_pdf_bytes(data: ReportData) -> bytes:
         string=html,
         base_url=rendering.static_root().as_uri() + "/",
         url_fetcher=shared["url_fetcher"],
-    ).write_pdf(stylesheets=[shared["css"]], font_config=shared["font_config"])
+    ).render(stylesheets=[shared["css"]], font_config=shared["font_config"])
 
 
 SHEET_FORBIDDEN = str.maketrans({c: " " for c in "[]:*?/\\"})

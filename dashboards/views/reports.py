@@ -36,18 +36,26 @@ def report_list(request, municipality_pk: int):
     form = ReportRequestForm(posted, years=services.report_years(municipality))
     if request.method == "POST" and form.is_valid():
         year = form.cleaned_data["year"]
-        services.report_request(municipality=municipality, year=year, requested_by=request.user)
-        messages.success(
-            request,
-            _("The report for %(year)s is being prepared. Refresh this page in a minute.")
-            % {"year": year},
+        report = services.report_request(
+            municipality=municipality, year=year, requested_by=request.user
         )
+        report.refresh_from_db(fields=["status"])  # without a broker it is ready already
+        if report.status == GminaReport.Status.DONE:
+            message = _("The report for %(year)s is ready.")
+        else:
+            message = _("The report for %(year)s is being prepared. It appears below when ready.")
+        messages.success(request, message % {"year": year})
         return redirect("dashboards:report-list", municipality_pk=municipality.pk)
+    reports = services.report_list_for(municipality, request.user)
     context = {
         "municipality": municipality,
-        "reports": services.report_list_for(municipality, request.user),
+        "reports": reports,
         "form": form,
+        # The table asks again every few seconds while a report is being prepared (htmx).
+        "preparing": any(r.status == GminaReport.Status.PENDING for r in reports),
     }
+    if request.htmx:
+        return render(request, "dashboards/includes/report_table.html", context)
     return render(request, "dashboards/report_list.html", context)
 
 

@@ -7,6 +7,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from clubs.forms.invitations import TerytMunicipalityField
 from clubs.forms.public import HoneypotMixin
@@ -262,5 +263,10 @@ class AccessLogFilterForm(forms.Form):
         required=False,
         choices=[("", _("Any action")), *PersonalDataAccess.Action.choices],
     )
-    date_from = forms.DateField(label=_("From"), required=False, widget=DATE_WIDGET)
-    date_to = forms.DateField(label=_("To"), required=False, widget=DATE_WIDGET)
+    # "From"/"To" of a status change are "Ze statusu"/"Na status" in Polish; of dates, "Od"/"Do".
+    date_from = forms.DateField(
+        label=pgettext_lazy("date range", "From"), required=False, widget=DATE_WIDGET
+    )
+    date_to = forms.DateField(
+        label=pgettext_lazy("date range", "To"), required=False, widget=DATE_WIDGET
+    )

@@ -23,6 +23,8 @@ from clubs.models import Assignment
 from kos_portal import access
 from members.models import (
     GuardianConsent,
+    Guardianship,
+    LoginInvitation,
     Member,
     Membership,
     MembershipStatusChange,
@@ -96,6 +98,9 @@ def member_erase(*, member: Member, erased_by, reason: str) -> Member:
     Membership.objects.filter(member=member).update(status_reason="", application_message="")
     MembershipStatusChange.objects.filter(membership__member=member).update(reason="")
     GuardianConsent.objects.filter(member=member).update(guardian_name="", guardian_contact="")
+    # Guardians lose the person, and links still in the post no longer work (logins.py).
+    Guardianship.objects.filter(member=member).delete()
+    LoginInvitation.objects.filter(member=member).delete()
     if user is not None:
         _login_close(user)
     _log_erasure(member=member, erased_by=erased_by, reason=reason)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from members.models import Membership, MembershipStatusChange
+from members.models import LoginInvitation, Membership, MembershipStatusChange
 from members.services.consents import guardian_consent_missing
 
 Status = Membership.Status
@@ -147,11 +149,26 @@ def application_decide(
         membership=locked, to_status=to_status, changed_by=decided_by, reason=reason
     )
     change = membership.status_changes.order_by("-pk").first()
+    if approve:
+        _application_login_invite(membership, decided_by)
     from members.tasks import application_result_send_task  # tasks import services
 
     change_pk = change.pk
     transaction.on_commit(lambda: application_result_send_task.delay(change_pk))
     return membership
+
+
+def _application_login_invite(membership: Membership, decided_by) -> None:
+    """An approved applicant who may hold a login gets a set-password link in the approval
+    email (members.services.logins; under-16s and people with a login get none)."""
+    from members.services.logins import login_invite, login_invite_refusal
+
+    if login_invite_refusal(membership.member) is None:
+        # The decider may not invite (no longer in the club): the approval still stands.
+        with contextlib.suppress(ValidationError):
+            login_invite(
+                member=membership.member, invited_by=decided_by, club=membership.club, send=False
+            )
 
 
 def application_result_email_send(*, change: MembershipStatusChange) -> bool:
@@ -175,9 +192,18 @@ def application_result_email_send(*, change: MembershipStatusChange) -> bool:
         "club_url": settings.SITE_URL
         + reverse("clubs:public-club", kwargs={"club_pk": membership.club_id}),
     }
+    login = None
+    if change.to_status == Status.ACTIVE:
+        from members.services.logins import login_invitation_url
+
+        login = member.login_invitations.usable().filter(kind=LoginInvitation.Kind.OWN).first()
+        context["login_url"] = login_invitation_url(login) if login else ""
+        context["valid_days"] = settings.INVITATION_VALID_DAYS
     # Applicants have no account, so no language of their own: the portal's language.
     with translation.override(settings.LANGUAGE_CODE):
         subject = render_to_string("members/email/application_result_subject.txt", context)
         body = render_to_string("members/email/application_result_message.txt", context)
     EmailMessage(subject=" ".join(subject.split()), body=body, to=[member.email]).send()
+    if login is not None:
+        LoginInvitation.objects.filter(pk=login.pk).update(sent_at=timezone.now())
     return True

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from clubs.models import Club, Municipality, search_key
 from kos_portal import access
+from kos_portal.text import fold
 from members import age
 from members.consent_texts import REQUIRED_PURPOSES
 from members.models import ConsentMethod, Member, Membership, MembershipStatusChange, Skill
@@ -80,7 +81,7 @@ def member_find_duplicates(
     same name and date of birth.
 
     Names compare case-insensitively with diacritics kept ("ŻÓŁKIEWSKA" is "Żółkiewska",
-    "Zolkiewska" is not), on SQLite too, through the case-folded `search_text`. Erased
+    "Zolkiewska" is not), on SQLite too, through the folded `search_text`. Erased
     people are never matched. Callers show people outside the user's scope only as "someone
     in another club".
     """
@@ -92,10 +93,11 @@ def member_find_duplicates(
         ids.update(live.filter(email__iexact=email).values_list("pk", flat=True))
     if first_name and last_name and birth_date:
         key = search_key(first_name, last_name)
-        # search_text is "first last email": narrow in SQL, then compare the names exactly.
-        candidates = live.filter(birth_date=birth_date, search_text__startswith=key).only(
-            "pk", "first_name", "last_name"
-        )
+        # search_text is "first last email", folded: narrow in SQL, then compare the names
+        # with their diacritics.
+        candidates = live.filter(
+            birth_date=birth_date, search_text__startswith=fold(first_name, last_name)
+        ).only("pk", "first_name", "last_name")
         ids.update(m.pk for m in candidates if search_key(m.first_name, m.last_name) == key)
     return Member.objects.filter(pk__in=sorted(ids))
 

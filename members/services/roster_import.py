@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy
 
 from clubs.models import Club, Municipality, search_key
 from kos_portal import access
+from kos_portal.text import fold
 from members import age
 from members.consent_texts import GUARDIAN_CONSENT, current_version
 from members.models import (
@@ -582,7 +583,7 @@ def _write(rows: list[RosterRow], *, club: Club, imported_by) -> None:
             email=row.email,
             phone=row.phone,
             municipality_id=row.municipality_id,
-            search_text=search_key(row.first_name, row.last_name, row.email),
+            search_text=fold(row.first_name, row.last_name, row.email),
             created_by=user,
         )
         for row in new_rows

@@ -42,15 +42,22 @@ def export_section_register(name: str, build: Callable[[Member], list[dict]]) ->
     EXPORT_SECTIONS[name] = build
 
 
-def own_member_get(user) -> Member:
-    """The signed-in user's own Member record, with everything the pages show.
+def own_member_get(user, member_pk: int | None = None) -> Member:
+    """The signed-in user's own Member record, with everything the pages show; with
+    `member_pk`, a person the user is guardian of (members.Guardianship).
 
-    Raises Http404 for users without one (staff who are not members, anonymous users).
+    Raises Http404 for users without one (staff who are not members, anonymous users) and
+    for anyone else's `member_pk`.
     """
     if user is None or not user.is_authenticated:
         raise Http404
+    people = (
+        Member.objects.filter(user=user)
+        if member_pk is None
+        else Member.objects.filter(pk=member_pk, guardianships__user=user)
+    )
     member = (
-        Member.objects.filter(user=user, anonymised_at__isnull=True)
+        people.filter(anonymised_at__isnull=True)
         .select_related("municipality")
         .prefetch_related(
             "skills",

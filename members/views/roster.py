@@ -37,6 +37,7 @@ from members.services import consents as consent_services
 from members.services import memberships as membership_services
 from members.services import registration
 from members.services.access_log import personal_data_access_log
+from members.services.logins import login_invite_refusal
 
 Action = PersonalDataAccess.Action
 ROSTER_PAGE_SIZE = 50
@@ -259,6 +260,9 @@ def member_detail(request, member_pk: int):
         "skills": list(member.skills.all()),
         "can_edit": sel.member_may(request.user, "members.change_member", memberships),
         "erase_club": sel.member_erase_club(request.user, memberships),
+        # Logins for members and guardians (members.services.logins)
+        "can_invite_login": sel.member_may(request.user, "members.invite_login", memberships),
+        "login_refusal": login_invite_refusal(member),
     }
     return render(request, "members/member_detail.html", context)
 

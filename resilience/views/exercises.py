@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from clubs.models import Club, Municipality
 from kos_portal import access
@@ -21,9 +22,9 @@ from resilience.forms_exercises import (
     ExerciseForm,
     ParticipationForm,
     ParticipationRemoveForm,
-    PlanInForm,
     ReviewForm,
 )
+from resilience.gmina_actions import gmina_actions, picked_redirect
 from resilience.models import Exercise
 from resilience.services import exercises as services
 from training.models import Session
@@ -32,31 +33,29 @@ PLAN = "resilience.plan_exercise"
 UPCOMING_PER_PAGE = 50
 REVIEW = "resilience.review_exercise"
 
-PLAN_BUTTONS_UP_TO = 10
-
 
 @login_required
 def exercise_list(request):
     access.require(request.user, "resilience.view_resilience")
-    plan_in = request.GET.get("plan_in", "")
-    if plan_in.isdigit():  # the gmina picker (national staff): exercise_create checks scope
-        return redirect("resilience:exercise-create", municipality_pk=int(plan_in))
+    picked = picked_redirect(request, "resilience:exercise-create")
+    if picked:
+        return picked
     upcoming, past = sel.exercise_list_for(request.user)
-    municipalities = sel.municipalities_for(request.user)
-    # One button per gmina for coordinators and leaders; a picker past that (national
-    # staff: 2,479 gminas, whose buttons took 0.2 s to render), so few are read here.
-    few = list(municipalities.values_list("pk", "name")[: PLAN_BUTTONS_UP_TO + 1])
     # National staff see every gmina's planned exercises (2,200 at national scale): pages.
     page = Paginator(upcoming, UPCOMING_PER_PAGE).get_page(request.GET.get("page"))
     context = {
         "upcoming": page,
         "page": page,
         "past": past[:50],
-        "municipalities": few if len(few) <= PLAN_BUTTONS_UP_TO else [],
-        "plan_form": PlanInForm(municipalities=municipalities)
-        if len(few) > PLAN_BUTTONS_UP_TO
+        # One button per gmina for coordinators and leaders, a picker for national staff.
+        "plan_actions": gmina_actions(
+            sel.municipalities_for(request.user),
+            create_url_name="resilience:exercise-create",
+            button_label=_lazy("Plan an exercise in %(gmina)s"),
+            picker_label=_lazy("Plan an exercise in the gmina"),
+        )
+        if access.can(request.user, PLAN)
         else None,
-        "can_plan": access.can(request.user, PLAN),
     }
     return render(request, "resilience/exercise_list.html", context)
 

@@ -45,13 +45,25 @@ def hub(request):
             "title": _("Improve continuously"),
             "text": _("After-action reviews, corrective actions and local problem cases."),
             "links": [
-                (url, label)
-                for url, label in [
-                    (reverse("resilience:action-list"), _("Corrective actions")),
-                    (reverse("resilience:case-list"), _("Local problem cases")),
-                ]
-                if url
+                (reverse("resilience:action-list"), _("Corrective actions")),
+                *_if_allowed(
+                    request.user,
+                    "resilience.view_cases",
+                    reverse("resilience:case-list"),
+                    _("Local problem cases"),
+                ),
+                *_if_allowed(
+                    request.user,
+                    "resilience.view_pulse",
+                    reverse("resilience:survey-list"),
+                    _("Trust and preparedness pulse"),
+                ),
             ],
         },
     ]
     return render(request, "resilience/hub.html", {"steps": steps})
+
+
+def _if_allowed(user, perm: str, url: str, label) -> list[tuple[str, str]]:
+    """The link in a list when the user may open it: no link that answers 403."""
+    return [(url, label)] if access.can(user, perm) else []

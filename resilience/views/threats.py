@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from clubs.models import Municipality
@@ -12,6 +13,7 @@ from kos_portal import access
 from kos_portal.pagination import Paginator
 from resilience import selectors_threats as sel
 from resilience.forms_threats import ThreatFilterForm, ThreatForm, ThreatReviewForm
+from resilience.gmina_actions import gmina_actions, picked_redirect
 from resilience.services.threats import threat_review as threat_review_service
 from resilience.services.threats import threat_save
 
@@ -21,6 +23,9 @@ THREATS_PER_PAGE = 50
 @login_required
 def threat_list(request):
     access.require(request.user, "resilience.view_resilience")
+    picked = picked_redirect(request, "resilience:threat-create")
+    if picked:
+        return picked
     form = ThreatFilterForm(request.GET or None, user=request.user)
     filters = form.cleaned_data if form.is_valid() else {}
     threats = sel.threat_list_for(
@@ -32,7 +37,20 @@ def threat_list(request):
     page = Paginator(threats, THREATS_PER_PAGE).get_page(request.GET.get("page"))
     for threat in page:
         threat.level_label = sel.level_label(threat.risk_level)
-    context = {"page": page, "filter_form": form}
+    context = {
+        "page": page,
+        "filter_form": form,
+        "filtered": any(filters.values()),
+        # One button per gmina for coordinators, a picker for national staff.
+        "add_actions": gmina_actions(
+            sel.municipalities_for(request.user),
+            create_url_name="resilience:threat-create",
+            button_label=_lazy("Add a threat in %(gmina)s"),
+            picker_label=_lazy("Add a threat in the gmina"),
+        )
+        if access.can(request.user, "resilience.manage_threats")
+        else None,
+    }
     return render(request, "resilience/threat_list.html", context)
 
 

@@ -218,8 +218,8 @@ def test_the_reminder_is_in_the_recipients_language(db):
     run_expiry_on(EXPIRES - timedelta(days=30))
 
     by_address = {m.to[0]: m for m in mail.outbox}
-    assert by_address[polish.email].subject.startswith("[KOS] Twój certyfikat traci ważność")
-    assert "Twój certyfikat" in by_address[polish.email].body
+    assert by_address[polish.email].subject.startswith("[KOS] Twoje zaświadczenie traci ważność")
+    assert "Twoje zaświadczenie" in by_address[polish.email].body
     assert by_address[english.email].subject.startswith("[KOS] Your certificate expires on")
 
 

@@ -121,15 +121,23 @@ def test_the_url_fetcher_refuses_files_outside_static():
     fetcher = rendering.url_fetcher()
     for url in (
         "file:///etc/passwd",
-        "kos-static://../manage.py",
-        "kos-static://fonts/../../manage.py",
+        (rendering.static_root() / ".." / "manage.py").as_uri(),
+        rendering.static_root().as_uri() + "/fonts/../../manage.py",
+        rendering.static_root().as_uri() + "/fonts/missing.ttf",
     ):
         with pytest.raises(ValueError, match="Not a static file"):
             fetcher.fetch(url)
 
 
+def test_the_url_fetcher_refuses_other_schemes():
+    # The scheme our stylesheets once used: collectstatic's manifest cannot resolve it.
+    with pytest.raises(ValueError, match="only the project's static files"):
+        rendering.url_fetcher().fetch("kos-static://fonts/DejaVuSans.ttf")
+
+
 def test_the_url_fetcher_serves_our_fonts():
-    response = rendering.url_fetcher().fetch("kos-static://fonts/DejaVuSans.ttf")
+    font = rendering.static_root() / "fonts" / "DejaVuSans.ttf"
+    response = rendering.url_fetcher().fetch(font.as_uri())
     try:
         assert response.read(4) == b"\x00\x01\x00\x00"  # a TrueType font
         assert response.content_type == "font/ttf"

@@ -149,6 +149,15 @@ def test_the_surname_ignores_case_in_polish_letters(client, certificate):
     assert "This certificate is valid" in page
 
 
+def test_the_surname_may_be_typed_without_polish_letters(client, certificate):
+    page = check(client, certificate.number, "zolkiewska").content.decode()
+    assert "This certificate is valid" in page
+    assert (
+        "This certificate is valid"
+        not in check(client, certificate.number, "Nowak").content.decode()
+    )
+
+
 def answer_of(response) -> str:
     """The answer part of the form page (the form itself echoes the input)."""
     page = response.content.decode()

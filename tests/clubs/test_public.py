@@ -148,6 +148,25 @@ def test_directory_search_folds_polish_letters(client):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("typed", ["zlotoklos", "ZLOTOKLOS", "Złotokłos", "kos zlotok"])
+def test_directory_search_finds_polish_names_typed_without_polish_letters(client, typed):
+    gmina = gmina_in("14")
+    factories.ClubFactory(name="KOS Złotokłos", municipality=gmina)
+    factories.ClubFactory(name="KOS Sieradz", municipality=gmina)
+
+    assert names_in(client.get(DIRECTORY, {"q": typed})) == ["KOS Złotokłos"]
+
+
+@pytest.mark.django_db
+def test_directory_search_looks_at_the_gmina(client):
+    piaseczno = factories.MunicipalityFactory(name="Piaseczno")
+    factories.ClubFactory(name="KOS Złotokłos", municipality=piaseczno)
+    factories.ClubFactory(name="KOS Sieradz", municipality=gmina_in("14"))
+
+    assert names_in(client.get(DIRECTORY, {"q": "Piaseczno"})) == ["KOS Złotokłos"]
+
+
+@pytest.mark.django_db
 def test_directory_is_paginated(client):
     gmina = gmina_in("14")
     for number in range(30):

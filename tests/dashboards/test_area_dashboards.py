@@ -436,7 +436,9 @@ def _grow(land: Land) -> None:
     for index in range(15):
         club = factories.ClubFactory(name=f"KOS {index}", municipality=land.piaseczno)
         club_stat(club, members_active=index, leader_lapsing=index % 2 == 0)
-        gmina = factories.MunicipalityFactory(powiat=land.pia_powiat)
+        # An explicit code: the factory's sequence code can hit one of land's gminas (its
+        # get_or_create then returns that one), depending on the tests run before.
+        gmina = factories.MunicipalityFactory(powiat=land.pia_powiat, code=f"1418{50 + index}2")
         area("gmina", gmina.code, gmina.name, voivodeship=land.maz, powiat=land.pia_powiat,
              municipality=gmina)  # fmt: skip
 

@@ -1,7 +1,9 @@
 """dashboards/charts.py: values on the chart, the table behind it, empty and zero data."""
 
+import re
 from datetime import date
 
+import pytest
 from django.template.loader import render_to_string
 
 from dashboards.charts import bar_chart, fmt, grouped_bar_chart, time_series_chart
@@ -140,3 +142,54 @@ def test_a_long_time_series_labels_every_third_month_back_from_the_latest():
     assert [tick in svg for tick in ticks] == [(23 - i) % 3 == 0 for i in range(24)]
     assert svg.count('class="chart-value"') == 1 and ">9</text>" in svg  # zeros not printed
     assert len(chart.rows) == 24 and chart.rows[0] == ["2024-04", 0]
+
+
+def _ticks(svg: str) -> list[str]:
+    return re.findall(
+        r'<text class="chart-tick" x="\d+" y="[\d.]+" text-anchor="end">([^<]+)<', svg
+    )
+
+
+def _gridline_ys(svg: str) -> set[str]:
+    return set(re.findall(r'<line class="chart-gridline" x1="\d+" y1="([\d.]+)"', svg))
+
+
+def test_the_time_series_axis_has_distinct_whole_ticks_and_points_on_gridlines():
+    months = [date(2026, m, 1) for m in range(1, 6)]
+    chart = time_series_chart(
+        title="Certificates", months=months, series=[("KPP", [0, 1, 3, 2, 3])]
+    )
+    assert _ticks(chart.svg) == ["0", "1", "2", "3"]  # was 0, 1, 2, 2, 3
+    # Points on the plot (x 56 and right of it; the legend's marker is at x 19).
+    points = re.findall(
+        r'<circle class="[^"]*" cx="(?:5[6-9]|[6-9]\d|\d{3})[\d.]*" cy="([\d.]+)"', chart.svg
+    )
+    assert len(points) == 5 and set(points) <= _gridline_ys(chart.svg)
+
+
+@pytest.mark.parametrize(
+    ("peak", "ticks"),
+    [
+        (5, ["0", "2", "4", "6"]),
+        (37, ["0", "10", "20", "30", "40"]),
+        (0.4, ["0", "0.1", "0.2", "0.3", "0.4"]),
+    ],
+)
+def test_the_axis_steps_by_one_two_or_five(peak, ticks):
+    chart = time_series_chart(title="x", months=[date(2026, 1, 1)], series=[("a", [peak])])
+    assert _ticks(chart.svg) == ticks
+
+
+def test_a_long_bar_label_wraps_onto_two_lines_instead_of_being_clipped():
+    label = "Komunikacja kryzysowa i przeciwdziałanie dezinformacji"
+    chart = bar_chart(title="Pillars", rows=[(label, 3), ("Drony (BSP/UAV)", 1)])
+    assert "<tspan>Komunikacja kryzysowa i</tspan>" in chart.svg
+    assert ">przeciwdziałanie dezinf…</tspan>" in chart.svg
+    assert ">Drony (BSP/UAV)</text>" in chart.svg  # a short one stays on one line
+    assert chart.rows[0][0] == label  # the table has it whole
+
+
+def test_the_numbers_behind_a_chart_start_collapsed():
+    chart = bar_chart(title="Clubs", rows=[("A", 1)])
+    html = render_to_string("dashboards/includes/chart.html", {"chart": chart})
+    assert '<details class="chart-data">' in html

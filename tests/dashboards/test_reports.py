@@ -370,6 +370,30 @@ def test_the_pdf_is_in_the_requesters_language(zazolc):
     assert "First aid and rescue" not in text
 
 
+def _boxes(box):
+    yield box
+    for child in getattr(box, "children", ()):
+        yield from _boxes(child)
+
+
+@pytest.mark.parametrize("language", ["pl", "en"])
+def test_every_table_of_the_pdf_stays_on_the_a4_page(zazolc, language):
+    # The clubs table's 8 long Polish headings ran off the right edge of the page.
+    data = reports.report_collect(municipality=zazolc, year=YEAR, language=language)
+    document = reports.report_document(data)
+    for page in document.pages:
+        right_edge = page.width - page._page_box.margin_right
+        overflowing = [
+            box
+            for box in _boxes(page._page_box)
+            if getattr(box, "element_tag", None) in {"table", "th", "td"}
+            and box.position_x + box.margin_width() > right_edge + 0.5
+        ]
+        assert not overflowing, [
+            (b.element_tag, b.position_x, b.margin_width()) for b in overflowing
+        ]
+
+
 def test_the_xlsx_has_one_sheet_per_section_with_the_numbers(data):
     workbook = load_workbook(io.BytesIO(reports.report_xlsx_bytes(data)))
     assert len(workbook.sheetnames) == len(data.sections) == 11
@@ -529,6 +553,34 @@ def test_a_valid_request_queues_the_report_and_comes_back(
     xlsx = client.get(reverse("dashboards:report-xlsx", args=[report.pk]))
     assert xlsx.status_code == 200
     assert load_workbook(io.BytesIO(b"".join(xlsx.streaming_content))).sheetnames[1] == "2. Clubs"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_report_ready_at_once_says_ready_not_refresh_in_a_minute(client, zazolc, coordinator):
+    # Without a broker (make run) the report is rendered inside the request, at its commit.
+    client.force_login(coordinator)
+    url = reverse("dashboards:report-list", args=[zazolc.pk])
+    page = client.post(url, {"year": str(YEAR)}, follow=True).content.decode()
+    assert "The report for 2025 is ready." in page
+    assert "being prepared" not in page
+    assert 'hx-trigger="every 3s"' not in page
+
+
+def test_the_table_reloads_itself_while_a_report_is_being_prepared(client, zazolc, coordinator):
+    report = GminaReport.objects.create(
+        municipality=zazolc, year=YEAR, requested_by=coordinator, requested_at=timezone.now()
+    )
+    client.force_login(coordinator)
+    url = reverse("dashboards:report-list", args=[zazolc.pk])
+    assert 'hx-trigger="every 3s"' in client.get(url).content.decode()
+
+    report.status = GminaReport.Status.DONE
+    report.save()
+    fragment = client.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert fragment.lstrip().startswith('<div id="report-table"')
+    assert "<h1>" not in fragment
+    assert 'hx-trigger="every 3s"' not in fragment  # ready: it stops asking
+    assert reverse("dashboards:report-pdf", args=[report.pk]) in fragment
 
 
 def test_downloads_answer_404_until_the_report_is_ready(client, zazolc, coordinator):

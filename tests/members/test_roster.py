@@ -71,6 +71,7 @@ def test_the_roster_filters_minors(client, roster):
 def test_the_roster_search_folds_polish_letters(client, roster):
     client.force_login(roster.users["leader"])
     assert roster_names(client, roster, q="ŁUKASIEW") == ["Łukasiewicz"]
+    assert roster_names(client, roster, q="lukasiew") == ["Łukasiewicz"]
 
 
 def test_an_invalid_filter_shows_nobody(client, roster):

@@ -467,17 +467,17 @@ def test_a_coordinator_gets_one_plan_button_per_gmina(client, world):
         "resilience:exercise-create", kwargs={"municipality_pk": world.municipality.pk}
     )
     assert f'href="{create}"' in page
-    assert 'name="plan_in"' not in page
+    assert 'name="in"' not in page
 
 
 def test_national_staff_pick_the_gmina_from_a_list_when_there_are_many(client, world):
     many = [factories.MunicipalityFactory(name=f"Gmina & {n}") for n in range(11)]
     client.force_login(world.users["national"])
     page = client.get(reverse("resilience:exercise-list")).content.decode()
-    assert 'name="plan_in"' in page
+    assert 'name="in"' in page
     assert f'<option value="{many[0].pk}">Gmina &amp; 0</option>' in page
     assert "Plan an exercise in Gmina" not in page  # no button per gmina
-    response = client.get(reverse("resilience:exercise-list"), {"plan_in": many[3].pk})
+    response = client.get(reverse("resilience:exercise-list"), {"in": many[3].pk})
     assert response.status_code == 302
     assert response["Location"] == reverse(
         "resilience:exercise-create", kwargs={"municipality_pk": many[3].pk}
@@ -487,6 +487,6 @@ def test_national_staff_pick_the_gmina_from_a_list_when_there_are_many(client, w
 def test_the_picker_leads_nowhere_outside_the_users_gminas(client, world):
     client.force_login(world.users["coordinator"])
     response = client.get(
-        reverse("resilience:exercise-list"), {"plan_in": world.other_municipality.pk}, follow=True
+        reverse("resilience:exercise-list"), {"in": world.other_municipality.pk}, follow=True
     )
     assert response.status_code == 404

@@ -220,3 +220,48 @@ def factories_review(exercise):
     return AfterActionReview.objects.create(
         exercise=exercise, went_well="a", went_badly="b", lessons="c"
     )
+
+
+def test_the_register_offers_adding_a_threat_in_the_coordinators_gmina(client, world):
+    client.force_login(world.users["coordinator"])
+    page = client.get(reverse("resilience:threat-list")).content.decode()
+    create = reverse("resilience:threat-create", kwargs={"municipality_pk": world.municipality.pk})
+    assert f'href="{create}"' in page
+
+
+def test_national_staff_pick_the_gmina_to_add_a_threat_in(client, world):
+    many = [factories.MunicipalityFactory(name=f"Gmina {n}") for n in range(11)]
+    client.force_login(world.users["national"])
+    page = client.get(reverse("resilience:threat-list")).content.decode()
+    assert 'name="in"' in page
+    response = client.get(reverse("resilience:threat-list"), {"in": many[2].pk})
+    assert response["Location"] == reverse(
+        "resilience:threat-create", kwargs={"municipality_pk": many[2].pk}
+    )
+
+
+def test_leaders_get_no_add_button_they_could_not_use(client, world):
+    client.force_login(world.users["leader"])
+    page = client.get(reverse("resilience:threat-list")).content.decode()
+    assert "/threats/new/" not in page
+
+
+def test_an_empty_register_says_so_and_only_a_filter_says_no_match(client, world):
+    Threat.objects.all().delete()
+    client.force_login(world.users["coordinator"])
+    unfiltered = client.get(reverse("resilience:threat-list")).content.decode()
+    assert "The register has no threats yet." in unfiltered
+    assert "No threats match." not in unfiltered
+    filtered = client.get(reverse("resilience:threat-list"), {"kind": "flood"}).content.decode()
+    assert "No threats match." in filtered
+
+
+@pytest.mark.parametrize("role", ["national", "coordinator", "leader", "instructor", "outsider"])
+def test_the_hub_links_only_pages_the_user_may_open(client, world, role):
+    client.force_login(world.users[role])
+    response = client.get(reverse("resilience:hub"))
+    links = [url for step in response.context["steps"] for url, _label in step["links"]]
+    assert links
+    for url in links:
+        assert client.get(url).status_code == 200, url
+    assert (reverse("resilience:survey-list") in links) == (role != "instructor")

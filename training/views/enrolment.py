@@ -71,10 +71,12 @@ def session_enrol(request, session_pk: int):
 @require_POST
 @login_required
 def session_enrol_self(request, session_pk: int):
-    member = getattr(request.user, "member", None)
+    # "member": a child the user is guardian of (members.Guardianship); else themselves.
+    member = sel.person_for_self_enrolment(request.user, request.POST.get("member"))
     if member is None:
         raise PermissionDenied
-    session = sel.session_for_self_enrolment(request.user, session_pk)
+    session = sel.session_for_self_enrolment(request.user, session_pk, member)
+    own = member.user_id == request.user.pk
     try:
         enrolment = services.enrolment_create(
             session=session, member=member, enrolled_by=request.user
@@ -82,7 +84,7 @@ def session_enrol_self(request, session_pk: int):
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        _success(request, enrolment, own=True)
+        _success(request, enrolment, own=own)
     return _back(request, session)
 
 
