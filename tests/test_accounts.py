@@ -298,6 +298,15 @@ def test_a_security_key_counts_as_the_second_factor(client, world):
     assert client.get(reverse("home")).status_code == 200
 
 
+def test_staff_can_add_a_security_key_instead(client, world):
+    user = staff_without_totp("leader", world)
+    client.force_login(user)
+    assert client.get(reverse("mfa_list_webauthn")).status_code == 200
+    client.post(reverse("account_reauthenticate"), {"password": PASSWORD})  # allauth asks first
+    assert client.get(reverse("mfa_add_webauthn")).status_code == 200
+    assert reverse("mfa_add_webauthn") in client.get(reverse("mfa-required")).content.decode()
+
+
 def test_setting_up_totp_offers_recovery_codes(client, world):
     user = staff_without_totp("instructor", world)
     client.force_login(user)
