@@ -177,7 +177,7 @@ def test_a_reset_email_leaves_only_after_the_transaction_commits(
 
 
 def test_with_the_broker_down_a_reset_still_answers_302(
-    client, db, django_capture_on_commit_callbacks, caplog
+    client, db, django_capture_on_commit_callbacks, caplog, monkeypatch
 ):
     from kos_portal.celery import app
 
@@ -186,17 +186,18 @@ def test_with_the_broker_down_a_reset_still_answers_302(
         app.amqp._producer_pool = None
 
     factories.UserFactory(email="anna@kos.example")
-    saved = app.conf.task_always_eager, app.conf.broker_url
+    # Publishing goes to a port where nothing listens. Celery reads the environment before
+    # its settings (CI sets CELERY_BROKER_URL), so the write URL is set there.
+    monkeypatch.setenv("CELERY_BROKER_WRITE_URL", "redis://127.0.0.1:1/0")
+    monkeypatch.setitem(app.conf, "task_always_eager", False)
+    monkeypatch.setitem(app.conf, "broker_transport_options", {"max_retries": 0})
     fresh_connections()
-    app.conf.task_always_eager, app.conf.broker_url = False, "redis://127.0.0.1:1/0"
-    app.conf.broker_transport_options = {"max_retries": 0}
     logging.getLogger("kos_portal.adapters").addHandler(caplog.handler)  # kombu's setup
     try:
         with django_capture_on_commit_callbacks(execute=True):
             response = client.post(reverse("account_reset_password"), {"email": "anna@kos.example"})
     finally:
-        app.conf.task_always_eager, app.conf.broker_url = saved
-        app.conf.broker_transport_options = {}
+        monkeypatch.undo()
         fresh_connections()
         logging.getLogger("kos_portal.adapters").removeHandler(caplog.handler)
     assert response.status_code == 302
