@@ -233,6 +233,20 @@ def test_the_lockout_is_per_account(client, db):
     assert signed_in_user_id(client) == other.pk
 
 
+def test_an_unknown_address_is_locked_out_the_same_way(client, db):
+    # The lockout counts per address typed, whether or not it has an account, so a 429
+    # tells nobody which addresses exist.
+    for _ in range(5):
+        response = client.post(
+            reverse("account_login"), {"login": "nobody@kos.example", "password": "nope"}
+        )
+        assert response.status_code == 200
+    response = client.post(
+        reverse("account_login"), {"login": "nobody@kos.example", "password": "nope"}
+    )
+    assert response.status_code == 429
+
+
 # --- Admin -----------------------------------------------------------------------------
 
 
