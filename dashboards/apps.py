@@ -16,3 +16,7 @@ class DashboardsConfig(AppConfig):
         from dashboards import freshness
 
         freshness.connect_signals()
+
+        from dashboards import home_sections
+
+        home_sections.register()

@@ -53,11 +53,15 @@ class AccountAdapter(DefaultAccountAdapter):
 
 
 def _publish(data: dict, template_prefix: str) -> None:
-    # TODO(#13): kos_portal.tasks.enqueue_on_commit (branch certs) once on main; it lets
-    # errors of inline tasks propagate, which here would be the 500 this avoids.
-    from kos_portal.tasks import account_email_send_task
+    # task_publish, not enqueue_on_commit: with tasks inline (no broker) that lets the
+    # task's errors propagate, and a failing SMTP server would be the 500 this avoids.
+    from kos_portal.tasks import account_email_send_task, task_publish
 
     try:
-        account_email_send_task.delay(data)
-    except Exception:  # broker down, or SMTP failing while tasks run inline
+        if task_publish(account_email_send_task, data):
+            return
+    except Exception:  # SMTP failing while tasks run inline
         logger.exception("Account email %s was not sent", template_prefix)
+        return
+    # Broker down: no reconciler re-sends it; the person asks for the link again.
+    logger.error("Account email %s was not sent: the broker is down", template_prefix)

@@ -1,10 +1,27 @@
 """Reads for the site-wide pages, always scoped to the user."""
 
+from collections.abc import Callable
+
 from django.db.models import Count, Q
 
 from clubs.models import Club, Municipality
 from kos_portal import access
 from kos_portal.roles import Role
+
+# Sections that higher floors add to the signed-in home page (the ground floor never imports
+# them): a template and a function of the user giving its context, or None to leave it out.
+HOME_SECTIONS: list[tuple[str, Callable]] = []
+
+
+def home_section_register(template: str, build: Callable, *, first: bool = False) -> None:
+    """Add a section to every signed-in home page (from an app's ready()); safe to run twice.
+    `first`: above the sections registered before (the to-do list of staff)."""
+    if (template, build) in HOME_SECTIONS:
+        return
+    if first:
+        HOME_SECTIONS.insert(0, (template, build))
+    else:
+        HOME_SECTIONS.append((template, build))
 
 
 def home_for(user) -> dict:
@@ -40,10 +57,10 @@ def home_for(user) -> dict:
             )
         )
         context["led_club_ids"] = scope.clubs_for({Role.LEADER})
-    # Members and guardians: their sessions, certificates and to-dos ({% person_home %}).
-    context["has_people"] = bool(access.own_member_ids(user))
     member = getattr(user, "member", None) if hasattr(user, "member") else None
     if member is not None:
         context["member"] = member
         context["my_memberships"] = member.memberships.select_related("club__municipality")
+    sections = ((template, build(user)) for template, build in HOME_SECTIONS)
+    context["home_sections"] = [(template, data) for template, data in sections if data]
     return context

@@ -73,3 +73,22 @@ class FastSelect(forms.Select):
         state["selected"] |= selected
         mark = " selected" if selected else ""
         return f'\n  <option value="{_escape(value)}"{mark}>{_escape(label)}</option>\n'
+
+
+class IsoDateInput(forms.DateInput):
+    """<input type="date">, whose value must be ISO (2026-12-14) whatever the language:
+    the localized rendering ("14.12.2026" in Polish) leaves the browser's field empty."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+class IsoTimeInput(forms.TimeInput):
+    """<input type="time"> with an ISO value (17:30), for the same reason."""
+
+    input_type = "time"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%H:%M")

@@ -258,6 +258,9 @@ class Session(models.Model):
     starts_at = models.DateTimeField(_("starts"), null=True, blank=True, db_index=True)
     ends_at = models.DateTimeField(_("ends"), null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True)
+    # Entered after it took place (a training held before it was in the portal): its
+    # meetings may lie in the past, and staff enrol the participants after the start.
+    recorded_afterwards = models.BooleanField(_("recorded after it took place"), default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )

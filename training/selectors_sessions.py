@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from clubs.models import Club, Pillar
 from kos_portal import access
+from kos_portal.roles import Role
 from kos_portal.subqueries import count_per_row
 from members.models import Member, Membership
-from training.models import Course, Enrolment, InstructorProfile, Session
+from training.models import Course, Enrolment, InstructorProfile, Meeting, Session
 
 SESSION_PAGE_SIZE = 25
 
@@ -148,3 +150,32 @@ def enrolment_get_for(user, enrolment_pk: int) -> Enrolment:
         Enrolment.objects.visible_to(user).select_related("session__club", "member"),
         pk=enrolment_pk,
     )
+
+
+HOME_DUE_LIMIT = 10
+
+
+def sessions_due_for(user) -> dict | None:
+    """The home page's "to record" section: planned sessions of the user's own clubs (as
+    leader or instructor; instructors only those they teach) that meet today or have
+    started and still wait for attendance and results. None for people without those
+    roles."""
+    scope = access.user_scope(user)
+    clubs = scope.clubs_for({Role.LEADER, Role.INSTRUCTOR})
+    if not clubs:
+        return None
+    today = timezone.localdate()
+    day_start = timezone.make_aware(datetime.combine(today, time.min))
+    day_end = day_start + timedelta(days=1)
+    meets_today = Meeting.objects.filter(
+        session=OuterRef("pk"), starts_at__lt=day_end, ends_at__gte=day_start
+    )
+    sessions = (
+        Session.objects.visible_to(user)
+        .filter(club_id__in=clubs, status=Session.Status.PLANNED, starts_at__lt=day_end)
+        .annotate(meets_today=Exists(meets_today))
+        .select_related("course", "club", "venue_partner")
+        .order_by("-meets_today", "starts_at", "pk")
+    )
+    rows = list(sessions[: HOME_DUE_LIMIT + 1])
+    return {"sessions": rows[:HOME_DUE_LIMIT], "more": len(rows) > HOME_DUE_LIMIT}

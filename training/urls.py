@@ -63,6 +63,7 @@ from training.views import sessions as session_views  # noqa: E402
 urlpatterns += [
     path("clubs/<int:club_pk>/sessions/", session_views.session_list, name="session-list"),
     path("clubs/<int:club_pk>/sessions/new/", session_views.session_create, name="session-create"),
+    path("clubs/<int:club_pk>/sessions/bulk/", session_views.session_bulk, name="session-bulk"),
     path("sessions/mine/", session_views.my_sessions, name="my-sessions"),
     path("sessions/<int:session_pk>/", session_views.session_detail, name="session-detail"),
     path("sessions/<int:session_pk>/edit/", session_views.session_edit, name="session-edit"),

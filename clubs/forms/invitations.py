@@ -41,9 +41,13 @@ class InvitationForm(forms.Form):
             (value, label) for value, label in Role.choices if value in offered
         ]
         if offered & CLUB_ROLES:
-            self.fields["club"].queryset = Club.objects.visible_to(
-                user, access.INVITING_ROLES
-            ).select_related("municipality")
+            clubs = Club.objects.visible_to(user, access.INVITING_ROLES).select_related(
+                "municipality"
+            )
+            self.fields["club"].queryset = clubs
+            only = list(clubs.values_list("pk", flat=True)[:2])
+            if len(only) == 1:  # a leader of one club: nothing to choose (issue #14)
+                self.fields["club"].initial = only[0]
         else:
             del self.fields["club"]
         if Role.COORDINATOR not in offered:

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from clubs import selectors
 from clubs.filters import ClubFilter
 from clubs.forms.clubs import ClubForm, ClubFoundForm, ClubStatusForm, LeaderRemoveForm
-from clubs.models import Municipality
+from clubs.models import Club, Municipality
 from clubs.services import clubs as services
 from kos_portal.access import require
 from kos_portal.exports import export_response
@@ -163,18 +163,27 @@ def club_status(request, club_pk: int):
     require(request.user, "clubs.change_status", club)
     form = ClubStatusForm(request.POST or None, club=club)
     if form.is_valid():
+        leader_email = form.cleaned_data.get("first_leader_email") or None
+        was_proposed = club.status == Club.Status.PROPOSED
         try:
-            services.club_status_change(
+            changed = services.club_status_change(
                 club=club,
                 to_status=form.cleaned_data["to_status"],
                 changed_by=request.user,
                 reason=form.cleaned_data["reason"],
-                first_leader_email=form.cleaned_data.get("first_leader_email") or None,
+                first_leader_email=leader_email,
             )
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, _("The club's status was changed."))
+            if leader_email and was_proposed and changed.status == Club.Status.ACTIVE:
+                messages.success(
+                    request,
+                    _("The club is approved. An invitation to lead it was sent to %(email)s.")
+                    % {"email": leader_email},
+                )
+            else:
+                messages.success(request, _("The club's status was changed."))
             return redirect(club)
     context = {"club": club, "form": form, "has_leader": selectors.club_leaders(club).exists()}
     return render(request, "clubs/club_status.html", context)

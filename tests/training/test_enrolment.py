@@ -265,7 +265,7 @@ def test_a_leader_enrols_a_club_member_from_the_session_page(client, world):
     page = client.get(session.get_absolute_url()).content.decode()
     assert f'value="{member.pk}"' in page
     url = reverse("training:session-enrol", kwargs={"session_pk": session.pk})
-    assert client.post(url, {"member": member.pk}).status_code == 302
+    assert client.post(url, {"members": [member.pk]}).status_code == 302
     assert Enrolment.objects.get(member=member).status == Enrolment.Status.ENROLLED
 
 
@@ -276,7 +276,7 @@ def test_an_instructor_cannot_enrol_or_cancel_others(client, world):
     cancel_url = reverse(
         "training:enrolment-cancel", kwargs={"enrolment_pk": world.objects["enrolment"].pk}
     )
-    assert client.post(enrol_url, {"member": club_member(world).pk}).status_code == 403
+    assert client.post(enrol_url, {"members": [club_member(world).pk]}).status_code == 403
     assert client.post(cancel_url).status_code == 403
 
 

@@ -4,16 +4,19 @@ cancelling, what instructors see, and constant query counts."""
 from datetime import date, datetime, timedelta
 
 import pytest
+import time_machine
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from clubs.models import Club
 from kos_portal.roles import Role
 from tests import factories
+from tests.forms import form_values
+from tests.training.conftest import WARSAW
 from training.models import Enrolment, Meeting, Session
 from training.services import sessions as services
 from training.services.sessions import MeetingSlot
@@ -271,6 +274,87 @@ def test_editing_a_session_does_not_clash_with_itself(client, world):
     assert list(session.meetings.values_list("pk", flat=True)) == [meeting.pk]
 
 
+def _edit_form(client, session) -> dict[str, list[str]]:
+    """The edit page's session form, read back as the browser would submit it."""
+    body = client.get(reverse("training:session-edit", kwargs={"session_pk": session.pk}))
+    html = body.content.decode()
+    start = html.index('<form method="post" novalidate>')
+    return form_values(html[start : html.index("</form>", start)])
+
+
+def test_in_polish_the_edit_form_shows_the_meeting_and_saves_a_capacity_change(client, world):
+    session = world.objects["session"]
+    meeting = session.meetings.get()
+    leader = world.users["leader"]
+    leader.language = "pl"
+    leader.save(update_fields=["language"])
+    client.force_login(leader)
+    with translation.override("pl"):
+        values = _edit_form(client, session)
+        start = timezone.localtime(meeting.starts_at)
+        assert values["meetings-0-day"] == [start.date().isoformat()]  # ISO, not 17.03.2026
+        assert values["meetings-0-starts"] == [start.strftime("%H:%M")]
+        values["capacity"] = ["25"]
+        response = client.post(
+            reverse("training:session-edit", kwargs={"session_pk": session.pk}), values
+        )
+    assert "To pole jest wymagane." not in response.content.decode()
+    assert response.status_code == 302
+    session.refresh_from_db()
+    assert session.capacity == 25
+    assert list(session.meetings.values_list("starts_at", "ends_at")) == [
+        (meeting.starts_at, meeting.ends_at)
+    ]
+
+
+def test_a_meeting_from_22_to_1_is_scheduled_when_it_is_marked_as_ending_after_midnight(
+    client, world
+):
+    client.force_login(world.users["leader"])
+    url = reverse("training:session-create", kwargs={"club_pk": world.club.pk})
+    data = form_data(world, [(in_days(20), "22:00", "01:00")])
+    refused = client.post(url, data)
+    assert "tick “Ends after midnight”" in refused.content.decode()
+    assert Session.objects.count() == 1
+    data["meetings-0-ends_next_day"] = "on"
+    assert client.post(url, data).status_code == 302
+    session = Session.objects.exclude(pk=world.objects["session"].pk).get()
+    assert (session.starts_at, session.ends_at) == (local(20, 22), local(21, 1))
+    page = client.get(session.get_absolute_url()).content.decode()
+    assert "01:00 (31 March)" in page  # the end shows its own date
+
+
+def test_a_meeting_marked_as_ending_after_midnight_lasts_at_most_a_day(client, world):
+    client.force_login(world.users["leader"])
+    url = reverse("training:session-create", kwargs={"club_pk": world.club.pk})
+    data = form_data(world, [(in_days(20), "10:00", "11:00")], **{"meetings-0-ends_next_day": "on"})
+    assert "A meeting lasts at most 24 hours." in client.post(url, data).content.decode()
+    assert Session.objects.count() == 1
+
+
+def test_a_session_ending_at_midnight_is_edited_without_touching_its_meeting(client, world):
+    """The evening case of issue #12: at 21:30 the world's session runs 21:00-00:00."""
+    with time_machine.travel(datetime(2026, 3, 10, 21, 30, tzinfo=WARSAW), tick=True):
+        session = factories.session_with_meeting(
+            club=world.club, instructor=world.objects["instructor_profile"], venue="Szkoła"
+        )
+        meeting = session.meetings.get()
+        assert timezone.localtime(meeting.ends_at).hour == 0
+        client.force_login(world.users["leader"])
+        values = _edit_form(client, session)
+        assert values["meetings-0-ends"] == ["00:00"]
+        assert values["meetings-0-ends_next_day"] == ["on"]
+        values["capacity"] = ["30"]
+        response = client.post(
+            reverse("training:session-edit", kwargs={"session_pk": session.pk}), values
+        )
+    assert response.status_code == 302
+    meeting.refresh_from_db()
+    assert timezone.localtime(meeting.ends_at) == datetime(2026, 3, 18, 0, 0, tzinfo=WARSAW)
+    session.refresh_from_db()
+    assert session.capacity == 30
+
+
 def test_moving_a_meeting_updates_the_session_times(world):
     session = world.objects["session"]
     meeting = session.meetings.get()
@@ -471,3 +555,29 @@ def test_a_leader_of_two_clubs_gets_the_club_list_in_the_navigation(client, worl
     client.force_login(world.users["leader"])
     body = client.get("/").content.decode()
     assert reverse("training:session-list", kwargs={"club_pk": world.club.pk}) not in body
+
+
+def test_a_capacity_below_the_enrolled_count_is_shown_at_the_capacity_field(client, world):
+    session = world.objects["session"]
+    client.force_login(world.users["leader"])
+    values = _edit_form(client, session)
+    values["capacity"] = ["1"]
+    factories.EnrolmentFactory(session=session)  # two people hold a place now
+    response = client.post(
+        reverse("training:session-edit", kwargs={"session_pk": session.pk}), values
+    )
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert '<ul class="errorlist" id="id_capacity_error">' in body
+    assert "the capacity cannot be lower" in body
+    assert Session.objects.get(pk=session.pk).capacity == session.capacity  # nothing written
+
+
+def test_add_another_meeting_keeps_the_after_midnight_tick(client, world):
+    client.force_login(world.users["leader"])
+    url = reverse("training:session-create", kwargs={"club_pk": world.club.pk})
+    data = form_data(world, [(in_days(20), "22:00", "01:00")], add_meeting="1")
+    data["meetings-0-ends_next_day"] = "on"
+    values = form_values(client.post(url, data).content.decode())
+    assert values["meetings-0-ends_next_day"] == ["on"]
+    assert "meetings-1-ends_next_day" not in values

@@ -7,6 +7,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from clubs.models import Pillar
+from kos_portal.widgets import IsoDateInput
 from training.models import Course
 from training.services.instructors import DOCUMENT_TYPES, MAX_DOCUMENT_BYTES
 
@@ -17,13 +18,6 @@ def _document_help() -> str:
     return gettext("A scan or photo of the certificate: PDF, JPG or PNG, up to %(mb)s MB.") % {
         "mb": MAX_DOCUMENT_BYTES // 1024 // 1024
     }
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
 
 
 class InstructorProfileForm(forms.Form):
@@ -55,7 +49,7 @@ class QualificationForm(forms.Form):
     valid_until = forms.DateField(
         label=_("Valid until"),
         required=False,
-        widget=DateInput(),
+        widget=IsoDateInput(),
         help_text=_("Leave empty when the qualification does not expire."),
     )
     document = forms.FileField(
@@ -75,10 +69,10 @@ class QualificationForm(forms.Form):
 
 class SafeguardingForm(forms.Form):
     offender_register_checked_on = forms.DateField(
-        label=_("Sex Offenders Register checked on"), required=False, widget=DateInput()
+        label=_("Sex Offenders Register checked on"), required=False, widget=IsoDateInput()
     )
     child_protection_statement_on = forms.DateField(
-        label=_("Child-protection statement signed on"), required=False, widget=DateInput()
+        label=_("Child-protection statement signed on"), required=False, widget=IsoDateInput()
     )
     verified = forms.BooleanField(
         label=_("I have seen both documents and verify the checks"), required=False

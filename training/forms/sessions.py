@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clubs.models import Club, Pillar
+from kos_portal.widgets import IsoDateInput, IsoTimeInput
 from training.models import Course, Session
 from training.services.sessions import MeetingSlot, club_instructors, venue_partners
 
@@ -45,9 +46,19 @@ class SessionForm(forms.Form):
     notes = forms.CharField(
         label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
+    recorded_afterwards = forms.BooleanField(
+        label=_("This training already took place"),
+        required=False,
+        help_text=_(
+            "Tick to record a training held before it was entered here: its meetings are in "
+            "the past. Then enrol the participants and record attendance and results."
+        ),
+    )
 
     def __init__(self, *args, club: Club, session: Session | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        if session is not None:  # decided when the session is entered
+            del self.fields["recorded_afterwards"]
         courses = Course.objects.filter(is_active=True)
         if session is not None:  # a course withdrawn since stays selectable for its sessions
             courses = Course.objects.filter(is_active=True) | Course.objects.filter(
@@ -60,21 +71,37 @@ class SessionForm(forms.Form):
 
 class MeetingForm(forms.Form):
     meeting_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    day = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
-    starts = forms.TimeField(label=_("Starts"), widget=forms.TimeInput(attrs={"type": "time"}))
-    ends = forms.TimeField(label=_("Ends"), widget=forms.TimeInput(attrs={"type": "time"}))
+    day = forms.DateField(label=_("Date"), widget=IsoDateInput())
+    starts = forms.TimeField(label=_("Starts"), widget=IsoTimeInput())
+    ends = forms.TimeField(label=_("Ends"), widget=IsoTimeInput())
+    # A meeting from 22:00 to 01:00 ends on the next day; a tick says so, because an end
+    # time before the start is far more often a typing mistake than a night exercise.
+    ends_next_day = forms.BooleanField(label=_("Ends after midnight"), required=False)
 
     def clean(self):
         data = super().clean()
-        if data.get("starts") and data.get("ends") and data["ends"] <= data["starts"]:
-            self.add_error("ends", _("The meeting must end after it starts."))
+        starts, ends = data.get("starts"), data.get("ends")
+        if starts is None or ends is None:
+            return data
+        if data.get("ends_next_day"):
+            if ends > starts:
+                self.add_error("ends", _("A meeting lasts at most 24 hours."))
+        elif ends <= starts:
+            self.add_error(
+                "ends",
+                _(
+                    "The meeting must end after it starts. If it ends after midnight, "
+                    "tick “Ends after midnight”."
+                ),
+            )
         return data
 
     def slot(self) -> MeetingSlot:
         data = self.cleaned_data
+        end_day = data["day"] + timedelta(days=1) if data.get("ends_next_day") else data["day"]
         return MeetingSlot(
             starts_at=timezone.make_aware(datetime.combine(data["day"], data["starts"])),
-            ends_at=timezone.make_aware(datetime.combine(data["day"], data["ends"])),
+            ends_at=timezone.make_aware(datetime.combine(end_day, data["ends"])),
             pk=data.get("meeting_id") or None,
         )
 
@@ -111,6 +138,7 @@ def meeting_initial(session: Session) -> list[dict]:
                 "day": starts.date(),
                 "starts": starts.time(),
                 "ends": ends.time(),
+                "ends_next_day": ends.date() > starts.date(),
             }
         )
     return rows
@@ -131,6 +159,8 @@ def posted_initial(data, prefix: str = "meetings") -> tuple[dict, list[dict]]:
             name: data.get(f"{prefix}-{index}-{name}", "")
             for name in ("meeting_id", "day", "starts", "ends")
         }
+        if data.get(f"{prefix}-{index}-ends_next_day"):
+            row["ends_next_day"] = True
         if data.get(f"{prefix}-{index}-DELETE"):
             row["DELETE"] = True
         rows.append(row)
@@ -159,3 +189,31 @@ class SessionCancelForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Sent to everyone enrolled or on the waiting list."),
     )
+
+
+class SessionBulkForm(forms.Form):
+    """The session list's bulk actions: the ticked sessions, and what to do with them."""
+
+    EXPORTS = ("csv", "xlsx")
+    ACTIONS = [
+        ("csv", _("Export the selected (CSV)")),
+        ("xlsx", _("Export the selected (Excel)")),
+        ("cancel", _("Cancel the selected")),
+    ]
+
+    sessions = forms.ModelMultipleChoiceField(
+        queryset=Session.objects.none(),
+        error_messages={"required": _("Tick at least one session.")},
+    )
+    action = forms.ChoiceField(choices=ACTIONS)
+    reason = forms.CharField(label=_("Reason for cancelling"), max_length=500, required=False)
+
+    def __init__(self, *args, sessions, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["sessions"].queryset = sessions
+
+    def clean(self):
+        data = super().clean()
+        if data.get("action") == "cancel" and not (data.get("reason") or "").strip():
+            self.add_error("reason", _("Give a reason: it is sent to the people enrolled."))
+        return data

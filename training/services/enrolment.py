@@ -3,6 +3,7 @@ moving people up from it."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from django.core.exceptions import ValidationError
@@ -11,6 +12,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kos_portal.tasks import enqueue_on_commit
 from members import age
 from members.models import GuardianConsent, Member, Membership
 from training.models import Enrolment, Session
@@ -71,14 +73,16 @@ def _person_problem(*, session: Session, member: Member) -> str | None:
     return None
 
 
-def enrolment_refusal(*, session: Session, member: Member) -> str | None:
+def enrolment_refusal(*, session: Session, member: Member, by_staff: bool = False) -> str | None:
     """Why `member` may not join `session` now, or None. Capacity is not a refusal: a full
-    session puts people on its waiting list."""
+    session puts people on its waiting list. Staff may still enrol people in a session
+    recorded after it took place."""
     if session.status != Session.Status.PLANNED:
         return _("This session is not open for enrolment: it is %(status)s.") % {
             "status": session.get_status_display()
         }
-    if session.starts_at is None or session.starts_at <= timezone.now():
+    late_ok = by_staff and session.recorded_afterwards
+    if session.starts_at is None or (session.starts_at <= timezone.now() and not late_ok):
         return _("This session has already started; enrolment is closed.")
     if not session.club.takes_new_members:
         return _("%(club)s is not active, so it takes no enrolments.") % {"club": session.club.name}
@@ -125,7 +129,8 @@ def enrolment_create(*, session: Session, member: Member, enrolled_by) -> Enrolm
         .select_related("club", "course")
         .get(pk=session.pk)
     )
-    refusal = enrolment_refusal(session=session, member=member)
+    by_staff = enrolled_by is not None and enrolled_by.pk != member.user_id
+    refusal = enrolment_refusal(session=session, member=member, by_staff=by_staff)
     if refusal:
         raise ValidationError(refusal)
     enrolment = (
@@ -165,6 +170,32 @@ def enrolment_create(*, session: Session, member: Member, enrolled_by) -> Enrolm
     return enrolment
 
 
+@dataclass(frozen=True)
+class EnrolOutcome:
+    """What happened to one person of a group enrolment: an enrolment (a place or the
+    waiting list), or the reason they were refused."""
+
+    member: Member
+    enrolment: Enrolment | None = None
+    refusal: str = ""
+
+
+@transaction.atomic
+def enrolment_create_many(*, session: Session, members: list[Member], enrolled_by) -> list:
+    """Enrol several people at once, in the given order: places while any are free, then
+    the waiting list. Someone who cannot be enrolled is refused with the reason and the
+    others still go ahead (each person is one savepoint). One outcome per person."""
+    outcomes: list[EnrolOutcome] = []
+    for member in members:
+        try:
+            enrolment = enrolment_create(session=session, member=member, enrolled_by=enrolled_by)
+        except ValidationError as error:
+            outcomes.append(EnrolOutcome(member=member, refusal=" ".join(error.messages)))
+        else:
+            outcomes.append(EnrolOutcome(member=member, enrolment=enrolment))
+    return outcomes
+
+
 def waitlist_promote(*, session: Session) -> list[Enrolment]:
     """Move people up from the waiting list, lowest position first, while places are free.
 
@@ -197,7 +228,7 @@ def waitlist_promote(*, session: Session) -> list[Enrolment]:
     from training.tasks import enrolment_promoted_email_task
 
     for enrolment in promoted:
-        transaction.on_commit(lambda pk=enrolment.pk: enrolment_promoted_email_task.delay(pk))
+        enqueue_on_commit(enrolment_promoted_email_task, enrolment.pk)
     return promoted
 
 

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from clubs.models import Assignment, Club, Partner
 from kos_portal.roles import Role
+from kos_portal.tasks import enqueue_on_commit
 from members import age
 from training.models import Course, Enrolment, InstructorProfile, Meeting, Session
 from training.services.instructors import instructor_qualification_problem
@@ -58,7 +59,9 @@ def venue_partners(club: Club):
     return Partner.objects.filter(links__club=club, offers_venue=True).order_by("name")
 
 
-def _check_meetings(slots: list[MeetingSlot], *, existing: dict[int, Meeting]) -> None:
+def _check_meetings(
+    slots: list[MeetingSlot], *, existing: dict[int, Meeting], afterwards: bool = False
+) -> None:
     if not slots:
         raise ValidationError(_("A session needs at least one meeting."))
     now = timezone.now()
@@ -73,6 +76,16 @@ def _check_meetings(slots: list[MeetingSlot], *, existing: dict[int, Meeting]) -
             slot.starts_at,
             slot.ends_at,
         )
+        if afterwards:  # a training entered after it took place: every meeting is over
+            if slot.ends_at > now:
+                raise ValidationError(
+                    _(
+                        "A training recorded after it took place must be over: the meeting "
+                        "on %(when)s has not ended yet."
+                    )
+                    % {"when": _when(slot.starts_at)}
+                )
+            continue
         # A meeting already held stays as it was; every new or moved one must lie ahead.
         if slot.starts_at <= now and not same_times:
             raise ValidationError(
@@ -124,11 +137,13 @@ def _check_clashes(
         clash = others.filter(session__instructors=instructor).first()
         if clash is not None:
             raise ValidationError(
-                _clash_message(
-                    clash,
-                    _("%(name)s already teaches %(session)s on %(when)s."),
-                    name=str(instructor),
-                )
+                {
+                    "instructors": _clash_message(
+                        clash,
+                        _("%(name)s already teaches %(session)s on %(when)s."),
+                        name=str(instructor),
+                    )
+                }
             )
     same_venue = Q(pk__in=[])
     if venue_partner is not None:
@@ -137,9 +152,9 @@ def _check_clashes(
         same_venue |= Q(session__club=club, session__venue__iexact=venue)
     clash = others.filter(same_venue).first()
     if clash is not None:
-        raise ValidationError(
-            _clash_message(clash, _("The venue is already booked for %(session)s on %(when)s."))
-        )
+        message = _("The venue is already booked for %(session)s on %(when)s.")
+        field = "venue_partner" if venue_partner is not None else "venue"
+        raise ValidationError({field: _clash_message(clash, message)})
 
 
 def _with_minors(session: Session | None, on: date) -> bool:
@@ -152,6 +167,8 @@ def _with_minors(session: Session | None, on: date) -> bool:
     return any(age.is_minor(birth, on) for birth in births)
 
 
+# Errors about one input name the form field it belongs to (shown at that field); errors
+# about the meetings or the club as a whole stay general.
 def _check_session(
     *,
     club: Club,
@@ -162,37 +179,45 @@ def _check_session(
     venue_partner: Partner | None,
     venue: str,
     session: Session | None,
+    afterwards: bool = False,
 ) -> None:
     if not club.takes_new_members:
         raise ValidationError(
             _("%(club)s is not active, so it cannot schedule sessions.") % {"club": club.name}
         )
     if not course.is_active and (session is None or session.course_id != course.pk):
-        raise ValidationError(_("%(course)s is no longer offered.") % {"course": course.code})
+        raise ValidationError(
+            {"course": _("%(course)s is no longer offered.") % {"course": course.code}}
+        )
     if capacity < 1:
-        raise ValidationError(_("A session needs at least one place."))
+        raise ValidationError({"capacity": _("A session needs at least one place.")})
     if venue_partner is None and not venue:
         raise ValidationError(
-            _("Choose a partner's venue or describe where the session takes place.")
+            {"venue": _("Choose a partner's venue or describe where the session takes place.")}
         )
     if venue_partner is not None and not venue_partners(club).filter(pk=venue_partner.pk).exists():
         raise ValidationError(
-            _("%(partner)s is not a partner of this club that lends a venue.")
-            % {"partner": venue_partner.name}
+            {
+                "venue_partner": _("%(partner)s is not a partner of this club that lends a venue.")
+                % {"partner": venue_partner.name}
+            }
         )
     if not instructors:
-        raise ValidationError(_("A session needs at least one instructor."))
+        raise ValidationError({"instructors": _("A session needs at least one instructor.")})
     allowed = set(club_instructors(club).values_list("pk", flat=True))
     for instructor in instructors:
         if instructor.pk not in allowed:
             raise ValidationError(
-                _("%(name)s is not an instructor of this club.") % {"name": str(instructor)}
+                {
+                    "instructors": _("%(name)s is not an instructor of this club.")
+                    % {"name": str(instructor)}
+                }
             )
     existing = {m.pk: m for m in session.meetings.all()} if session is not None else {}
     unknown = [slot.pk for slot in slots if slot.pk and slot.pk not in existing]
     if unknown:
         raise ValidationError(_("A meeting in the form does not belong to this session."))
-    _check_meetings(slots, existing=existing)
+    _check_meetings(slots, existing=existing, afterwards=afterwards)
     dates = _local_dates(slots)
     with_minors = _with_minors(session, dates[0])
     for instructor in instructors:
@@ -200,7 +225,7 @@ def _check_session(
             instructor=instructor, course=course, on_dates=dates, with_minors=with_minors
         )
         if problem:
-            raise ValidationError(problem)
+            raise ValidationError({"instructors": problem})
     _check_clashes(
         club=club,
         slots=slots,
@@ -254,11 +279,13 @@ def session_create(
     venue_partner: Partner | None = None,
     venue: str = "",
     notes: str = "",
+    recorded_afterwards: bool = False,
     created_by,
 ) -> Session:
     """Schedule a session with its meetings, after every check passes (nothing is written
     otherwise): club active, course offered, venue, instructors of the club qualified on
-    every meeting date, no instructor or venue clash, meetings in the future."""
+    every meeting date, no instructor or venue clash, meetings in the future; or, with
+    `recorded_afterwards`, a training already held: every meeting over."""
     instructors = _with_qualifications(instructors)
     venue = venue.strip()
     _check_session(
@@ -270,6 +297,7 @@ def session_create(
         venue_partner=venue_partner,
         venue=venue,
         session=None,
+        afterwards=recorded_afterwards,
     )
     session = Session(
         club=club,
@@ -279,6 +307,7 @@ def session_create(
         venue_partner=venue_partner,
         venue=venue,
         notes=notes,
+        recorded_afterwards=recorded_afterwards,
         created_by=created_by,
     )
     session.starts_at = min(slot.starts_at for slot in meetings)
@@ -321,12 +350,17 @@ def session_update(
         venue_partner=venue_partner,
         venue=venue,
         session=session,
+        afterwards=session.recorded_afterwards,
     )
     enrolled = session.enrolments.holding_a_place().count()
     if capacity < enrolled:
         raise ValidationError(
-            _("%(count)s people are already enrolled; the capacity cannot be lower.")
-            % {"count": enrolled}
+            {
+                "capacity": _(
+                    "%(count)s people are already enrolled; the capacity cannot be lower."
+                )
+                % {"count": enrolled}
+            }
         )
     session.course = course
     session.capacity = capacity
@@ -364,8 +398,23 @@ def session_cancel(*, session: Session, reason: str, cancelled_by) -> Session:
     from training.tasks import session_cancelled_email_task
 
     for pk in session.enrolments.filter(status__in=OPEN_STATUSES).values_list("pk", flat=True):
-        transaction.on_commit(lambda pk=pk: session_cancelled_email_task.delay(pk))
+        enqueue_on_commit(session_cancelled_email_task, pk)
     return session
+
+
+def session_cancel_many(*, sessions: list[Session], reason: str, cancelled_by) -> list:
+    """Cancel each planned session of `sessions` (the session list's bulk action): one
+    (session, refusal or "") per session; each is its own transaction, as with
+    session_cancel, so one refusal (a completed session) leaves the others cancelled."""
+    outcomes = []
+    for session in sessions:
+        try:
+            session_cancel(session=session, reason=reason, cancelled_by=cancelled_by)
+        except ValidationError as error:
+            outcomes.append((session, " ".join(error.messages)))
+        else:
+            outcomes.append((session, ""))
+    return outcomes
 
 
 def _member_language(enrolment: Enrolment) -> str:

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from kos_portal.access import require
 from training import selectors_sessions as sel
-from training.forms.enrolment import EnrolMemberForm
+from training.forms.enrolment import EnrolMembersForm
 from training.models import Enrolment, Session
 from training.services import enrolment as services
 
@@ -53,18 +53,22 @@ def session_enrol(request, session_pk: int):
         pk=session_pk,
     )
     require(request.user, "training.enrol", session)
-    form = EnrolMemberForm(request.POST, members=sel.session_member_choices(request.user, session))
+    form = EnrolMembersForm(request.POST, members=sel.session_member_choices(request.user, session))
     if not form.is_valid():
-        messages.error(request, _("Choose a member of the club who is not enrolled yet."))
+        messages.error(request, _("Choose members of the club who are not enrolled yet."))
         return redirect(session)
-    try:
-        enrolment = services.enrolment_create(
-            session=session, member=form.cleaned_data["member"], enrolled_by=request.user
-        )
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        _success(request, enrolment, own=False)
+    outcomes = services.enrolment_create_many(
+        session=session, members=list(form.cleaned_data["members"]), enrolled_by=request.user
+    )
+    for outcome in outcomes:  # one line per person: enrolled, waiting, or why not
+        if outcome.enrolment is not None:
+            _success(request, outcome.enrolment, own=False)
+        else:
+            messages.error(
+                request,
+                _("%(name)s is not enrolled: %(reason)s")
+                % {"name": outcome.member.display_name, "reason": outcome.refusal},
+            )
     return redirect(session)
 
 

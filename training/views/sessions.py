@@ -14,15 +14,17 @@ from django.views.decorators.http import require_POST
 from clubs.models import Club
 from kos_portal import access
 from kos_portal.access import require
+from kos_portal.exports import export_response
 from kos_portal.pagination import Paginator
 from kos_portal.roles import Role
 from members.models import PersonalDataAccess
-from members.services.access_log import personal_data_access_log
+from members.services.access_log import personal_data_access_log, request_detail
 from training import selectors_sessions as sel
-from training.forms.enrolment import EnrolMemberForm
+from training.forms.enrolment import EnrolMembersForm
 from training.forms.sessions import (
     MeetingFormSet,
     MeetingFormSetPlusOne,
+    SessionBulkForm,
     SessionCancelForm,
     SessionFilterForm,
     SessionForm,
@@ -66,8 +68,72 @@ def session_list(request, club_pk: int):
         "filters": filters,
         "can_schedule": access.can(request.user, "training.schedule_session", club)
         and club.takes_new_members,
+        "bulk": access.can(request.user, "training.schedule_session", club),
     }
     return render(request, "training/session_list.html", context)
+
+
+def _export(sessions, fmt: str, club: Club):
+    header = [
+        _("Course"),
+        _("Title"),
+        _("Starts"),
+        _("Ends"),
+        _("Venue"),
+        _("Instructors"),
+        _("Places"),
+        _("Enrolled"),
+        _("Waiting"),
+        _("Status"),
+    ]
+    rows = (
+        [
+            s.course.code,
+            s.course.display_title,
+            s.starts_at,
+            s.ends_at,
+            s.venue_label,
+            ", ".join(str(i) for i in s.instructors.all()),
+            s.capacity,
+            s.enrolled_count,
+            s.waitlist_count,
+            s.get_status_display(),
+        ]
+        for s in sessions
+    )
+    filename = f"sessions-{club.pk}-{timezone.localdate().isoformat()}"
+    return export_response(fmt, filename, header, rows)
+
+
+@require_POST
+@login_required
+def session_bulk(request, club_pk: int):
+    """The session list's bulk actions on the ticked sessions: export them or cancel them."""
+    club = sel.club_for_sessions(request.user, club_pk)
+    require(request.user, "training.schedule_session", club)
+    scoped = sel.session_list_for(request.user, club, sel.SessionFilters(when="all"))
+    form = SessionBulkForm(request.POST, sessions=scoped)
+    back = redirect("training:session-list", club_pk=club.pk)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        return back
+    chosen = sel.with_counts(scoped.filter(pk__in=[s.pk for s in form.cleaned_data["sessions"]]))
+    action = form.cleaned_data["action"]
+    if action in SessionBulkForm.EXPORTS:
+        return _export(chosen, action, club)
+    outcomes = services.session_cancel_many(
+        sessions=list(chosen), reason=form.cleaned_data["reason"], cancelled_by=request.user
+    )
+    for session, refusal in outcomes:
+        label = f"{session.course.code} ({timezone.localtime(session.starts_at):%Y-%m-%d})"
+        if refusal:
+            messages.error(
+                request, _("%(session)s: %(reason)s") % {"session": label, "reason": refusal}
+            )
+        else:
+            messages.success(request, _("%(session)s is cancelled.") % {"session": label})
+    return back
 
 
 @login_required
@@ -108,11 +174,11 @@ def session_detail(request, session_pk: int):
             action=PersonalDataAccess.Action.LIST,
             club=session.club,
             member_count=len(participants),
-            detail=request.get_full_path(),
+            detail=request_detail(request),
         )
     starts_ahead = session.starts_at is not None and session.starts_at > timezone.now()
-    if can_enrol and open_for_changes and starts_ahead:
-        context["enrol_form"] = EnrolMemberForm(members=sel.session_member_choices(user, session))
+    if can_enrol and open_for_changes and (starts_ahead or session.recorded_afterwards):
+        context["enrol_form"] = EnrolMembersForm(members=sel.session_member_choices(user, session))
     own = context["own_enrolment"]
     context["can_enrol_self"] = (
         open_for_changes
@@ -147,9 +213,15 @@ def _session_form_page(request, *, club: Club, session: Session | None):
                 "venue": data.get("venue") or "",
                 "notes": data.get("notes") or "",
             }
+            afterwards = session is None and data.get("recorded_afterwards", False)
             try:
                 if session is None:
-                    saved = services.session_create(club=club, created_by=request.user, **values)
+                    saved = services.session_create(
+                        club=club,
+                        created_by=request.user,
+                        recorded_afterwards=afterwards,
+                        **values,
+                    )
                 else:
                     saved = services.session_update(
                         session=session, updated_by=request.user, **values
@@ -157,7 +229,15 @@ def _session_form_page(request, *, club: Club, session: Session | None):
             except ValidationError as error:
                 form.add_error(None, error)
             else:
-                if session is None:
+                if afterwards:
+                    messages.success(
+                        request,
+                        _(
+                            "The training is recorded. Now enrol the participants, then "
+                            "record attendance and results."
+                        ),
+                    )
+                elif session is None:
                     messages.success(request, _("The session is scheduled."))
                 else:
                     messages.success(request, _("The session is saved."))
