@@ -14,6 +14,8 @@ from dashboards.models import AreaStat
 from kos_portal.geo.shapes import boundaries
 from kos_portal.geo.svg import Point, Region, choropleth_svg, percent_legend, shade_level
 
+MAX_PIN_LABELS = 12  # more club names beside their points would overlap
+
 
 def _coverage(stat: AreaStat | None) -> float | None:
     if stat is None or not stat.gminas:
@@ -89,8 +91,9 @@ def area_map(dashboard) -> SafeString | None:
         shape = shapes.powiats.get(dashboard.code)
         if shape is None:
             return None
-        region = _region(shape, dashboard.stat, "dashboards:powiat")
-        region = Region(shape=shape, level=region.level, text="", label=region.label)
+        # One plain area (its coverage is in the key numbers) so that the points stand out.
+        label = _region(shape, dashboard.stat, "dashboards:powiat").label
+        region = Region(shape=shape, level=1, text="", label=label)
         points = [
             Point(
                 lon=row["lon"],
@@ -98,9 +101,11 @@ def area_map(dashboard) -> SafeString | None:
                 label=_("%(club)s (gmina %(gmina)s)")
                 % {"club": row["name"], "gmina": row["gmina"]},
                 url=reverse("dashboards:club", args=[row["pk"]]),
+                text=row["name"] if len(dashboard.points) <= MAX_PIN_LABELS else "",
             )
             for row in dashboard.points
         ]
+        neighbours = [s for s in shapes.powiats_of(shape.code[:2]) if s.code != shape.code]
         return choropleth_svg(
             map_id="area-map",
             title=_("Clubs in powiat %(name)s") % {"name": dashboard.name},
@@ -111,5 +116,7 @@ def area_map(dashboard) -> SafeString | None:
             % {"count": fmt(len(points))},
             regions=[region],
             points=points,
+            context=neighbours,
+            margin=0.08,
         )
     return None

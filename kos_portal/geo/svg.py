@@ -49,6 +49,7 @@ class Point:
     lat: float
     label: str  # accessible name ("KOS Złotokłos")
     url: str | None = None
+    text: str = ""  # printed beside the pin (on maps with few pins)
 
 
 def shade_level(value: float, top: float) -> int:
@@ -115,15 +116,19 @@ def choropleth_svg(
     regions: Sequence[Region],
     legend: Sequence[tuple[int | None, str]] = (),
     points: Sequence[Point] = (),
-    frame: Sequence[Shape] = (),
+    context: Sequence[Shape] = (),
+    margin: float = 0.0,
 ) -> SafeString:
-    """The map: `regions` shaded and linked, `points` as pins, fitted to `frame` (default:
-    the regions themselves). Every piece of text is escaped."""
-    fitted = list(frame) or [region.shape for region in regions]
+    """The map: `regions` shaded and linked, `points` as pins, `context` shapes (the
+    neighbours) in grey behind them, fitted to the regions with `margin` (a fraction of
+    their size) around. Every piece of text is escaped."""
+    fitted = [region.shape for region in regions]
     x0 = min(s.bbox[0] for s in fitted)
     y0 = min(s.bbox[1] for s in fitted)
     x1 = max(s.bbox[2] for s in fitted)
     y1 = max(s.bbox[3] for s in fitted)
+    extra = margin * max(x1 - x0, y1 - y0)
+    x0, y0, x1, y1 = x0 - extra, y0 - extra, x1 + extra, y1 + extra
     scale = min((WIDTH - 2 * PAD) / max(x1 - x0, 1), (MAX_HEIGHT - 2 * PAD) / max(y1 - y0, 1))
     map_height = math.ceil((y1 - y0) * scale) + 2 * PAD
     legend_height = LEGEND_ROW * math.ceil(len(legend) / 3) + 8 if legend else 0
@@ -141,8 +146,10 @@ def choropleth_svg(
         _patterns(mid, scale),
         f'<g transform="translate({PAD} {PAD}) scale({scale:.6f}) translate({-x0} {-y0})">',
     ]
+    parts += [f'<path class="map-context" d="{shape.d}" fill-rule="evenodd"/>' for shape in context]
     labels = []
-    for region in regions:
+    # The current region last, so no neighbour covers its outline.
+    for region in sorted(regions, key=lambda region: region.current):
         level = _css_level(region.level)
         css = f"map-region map-level-{level}" + (" map-current" if region.current else "")
         label = escape(region.label)
@@ -171,6 +178,11 @@ def choropleth_svg(
             )
             if point.url:
                 pin = f'<a href="{escape(point.url)}" aria-label="{escape(point.label)}">{pin}</a>'
+            if point.text:
+                pin += (
+                    f'<text class="map-pin-text" x="{px + 8:.1f}" y="{py + 4:.1f}" '
+                    f'aria-hidden="true">{escape(point.text)}</text>'
+                )
             parts.append(pin)
         parts.append("</g>")
     if legend:
