@@ -41,7 +41,8 @@ def directory(request):
     filterset = PublicClubFilter(request.GET or None, queryset=selectors.public_club_list())
     page = Paginator(filterset.qs, DIRECTORY_PAGE_SIZE).get_page(request.GET.get("page"))
     selected = request.GET.get("voivodeship") or None
-    points = club_points(selectors.public_club_list(), limit=club_map.MAX_PINS + 1)
+    # The pins are the clubs the list shows: the filters apply to both.
+    points = club_points(filterset.qs, limit=club_map.MAX_PINS + 1)
     the_map = club_map.directory_map(
         selectors.voivodeship_club_counts(), selected=selected, points=points
     )

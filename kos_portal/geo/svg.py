@@ -29,7 +29,7 @@ PAD = 8
 MAX_HEIGHT = 620
 LEVELS = 4  # shades 1..LEVELS for values above zero; 0 is none, None is no data
 LEGEND_ROW = 24
-CHAR_PX = 7.2  # average width of a 13 px bold digit or letter, for "does the label fit"
+CHAR_PX = 8.3  # average width of a 15 px bold digit or letter, for "does the label fit"
 
 
 @dataclass(frozen=True)
@@ -196,20 +196,21 @@ def _label(region: Region, screen, scale: float) -> str:
     nothing where the region is too narrow on screen (its value is in the table)."""
     x, y, width = region.shape.label
     room = width * scale
-    if not region.text or room < len(region.text) * CHAR_PX + 4:
-        return ""
+    name_fits = region.show_name and room >= len(region.shape.name) * 6.8 + 4
+    value_fits = bool(region.text) and room >= len(region.text) * CHAR_PX + 4
     sx, sy = screen(x, y)
     parts = []
-    if region.show_name and room >= len(region.shape.name) * 6.2 + 4:
+    if name_fits and (value_fits or not region.text):
         parts.append(
             f'<text class="map-name" x="{sx:.1f}" y="{sy - 3:.1f}" text-anchor="middle">'
             f"{escape(region.shape.name)}</text>"
         )
         sy += 12
-    parts.append(
-        f'<text class="map-value" x="{sx:.1f}" y="{sy + 4:.1f}" text-anchor="middle">'
-        f"{escape(region.text)}</text>"
-    )
+    if value_fits:
+        parts.append(
+            f'<text class="map-value" x="{sx:.1f}" y="{sy + 4:.1f}" text-anchor="middle">'
+            f"{escape(region.text)}</text>"
+        )
     return "".join(parts)
 
 
