@@ -39,5 +39,5 @@ ENV MEDIA_ROOT=/data/media
 USER kos
 
 EXPOSE 8000
-CMD ["gunicorn", "kos_portal.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", \
-     "--access-logfile", "-"]
+# No --access-logfile: the app logs each request as JSON with its id (gunicorn.conf.py).
+CMD ["gunicorn", "kos_portal.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3"]

@@ -11,13 +11,14 @@ STAMP := $(VENV)/.installed
 # make run ADDR=127.0.0.1:8001 when 8000 is taken.
 ADDR ?= 127.0.0.1:8000
 
-.PHONY: help install lock run test lint fmt bench
+.PHONY: help install lock run test lint fmt smoke bench
 
 help:
 	@echo "make install  venv, the locked dependencies (requirements.lock), translations"
 	@echo "make lock     re-make the lock files from pyproject.toml (UPGRADE=1: newest of all)"
 	@echo "make run      install, migrate, demo data, runserver on $(ADDR)"
 	@echo "make test     install, pytest (ARGS='-k name' to pass options)"
+	@echo "make smoke    production smoke: gunicorn, Celery, PostgreSQL, Redis, crawl as every role"
 	@echo "make lint     ruff check, ruff format --check, makemigrations --check"
 	@echo "make fmt      ruff fix and format"
 	@echo "make bench    benchmarks (bench/run.py; pages at national scale need PostgreSQL)"
@@ -70,6 +71,11 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(MANAGE) makemigrations --check --dry-run --verbosity 1
+
+# scripts/smoke: production settings on PostgreSQL and Redis (both on 127.0.0.1), ~3 min.
+# It wipes KOS_SMOKE_DB (kos_smoke) and Redis db KOS_SMOKE_REDIS_DB (14); docs/deployment.md.
+smoke: install
+	scripts/smoke
 
 fmt: install
 	$(VENV)/bin/ruff check --fix .

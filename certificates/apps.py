@@ -14,6 +14,13 @@ class CertificatesConfig(AppConfig):
 
         course_passed.connect(certificate_issue_on_pass, dispatch_uid="certificates-issue-on-pass")
 
+        # The results page shows the certificate each pass got (training.hooks).
+        from certificates.selectors import result_certificates_for
+        from training import hooks
+
+        if result_certificates_for not in hooks.result_outcomes:
+            hooks.result_outcomes.append(result_certificates_for)
+
         # The member's own-data export and erasure (members never imports certificates).
         from certificates.services.management import register_member_hooks
 

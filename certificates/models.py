@@ -37,8 +37,9 @@ class CertificateNumberSequence(models.Model):
 
 class CertificateQuerySet(models.QuerySet):
     def visible_to(self, user) -> "CertificateQuerySet":
-        """Certificates of the user's clubs (personal-data roles) and the user's own."""
-        return access.scope_club_objects(self, user, access.PERSONAL_DATA_ROLES, members_own=True)
+        """Certificates of the user's clubs (personal-data roles), the user's own, and
+        for instructors those of the sessions they taught."""
+        return access.scope_certificates(self, user)
 
 
 class Certificate(models.Model):
@@ -99,6 +100,10 @@ class Certificate(models.Model):
     rendered_at = models.DateTimeField(null=True, blank=True)
     render_attempts = models.PositiveSmallIntegerField(default=0)
     render_error = models.CharField(max_length=500, blank=True)
+    # The holder (or guardian) is told once that the PDF is ready (docs/certificates.md).
+    # True until that email has gone out; certificates from before the email existed were
+    # set False by the migration, so nobody gets a late "ready" for an old certificate.
+    ready_email_due = models.BooleanField(default=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = CertificateQuerySet.as_manager()
@@ -113,6 +118,12 @@ class Certificate(models.Model):
             # The national list's order: its pages are read from this index alone.
             models.Index(fields=["-issued_on", "-id"], name="certificate_newest_idx"),
             models.Index(fields=["render_status", "render_requested_at"]),
+            # The reconciler's "ready email still due": a handful of rows, not the table.
+            models.Index(
+                fields=["id"],
+                condition=models.Q(ready_email_due=True),
+                name="certificate_ready_email_idx",
+            ),
         ]
 
     def __str__(self) -> str:

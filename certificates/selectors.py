@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from certificates.models import Certificate
 from clubs.models import Club
@@ -92,3 +93,38 @@ def session_certificates_for(user, session: Session) -> list[Certificate]:
         .select_related("course", "pillar")
         .order_by("number")
     )
+
+
+def result_certificates_for(user, enrolments) -> dict[int, dict]:
+    """For training's results page (training.hooks.result_outcomes): the certificate of
+    each passed enrolment, by enrolment pk. One query. A pass without a certificate yet is
+    "being issued" (the reconciler issues it within minutes)."""
+    passed = [e.pk for e in enrolments if e.result == e.Result.PASSED]
+    if not passed:
+        return {}
+    certificates = {
+        c.enrolment_id: c
+        for c in Certificate.objects.visible_to(user)
+        .filter(enrolment_id__in=passed)
+        .only("pk", "number", "enrolment_id", "status", "render_status")
+    }
+    outcomes = {}
+    for pk in passed:
+        certificate = certificates.get(pk)
+        if certificate is None:
+            outcomes[pk] = {"label": _("Certificate"), "detail": _("being issued"), "url": ""}
+            continue
+        if certificate.status == Certificate.Status.REVOKED:
+            detail = _("revoked")
+        elif certificate.render_status == Certificate.RenderStatus.DONE:
+            detail = _("ready")
+        elif certificate.render_status == Certificate.RenderStatus.FAILED:
+            detail = _("the PDF failed; the club's staff can re-issue it")
+        else:
+            detail = _("PDF being prepared")
+        outcomes[pk] = {
+            "label": certificate.number,
+            "detail": detail,
+            "url": certificate.get_absolute_url(),
+        }
+    return outcomes

@@ -76,6 +76,7 @@ class Municipality(models.Model):
     name = models.CharField(_("name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=1, choices=Kind.choices)
     population = models.PositiveIntegerField(_("population"), null=True, blank=True)
+    population_year = models.PositiveSmallIntegerField(_("population as of"), null=True, blank=True)
     is_current = models.BooleanField(_("in the current register"), default=True)
 
     objects = MunicipalityQuerySet.as_manager()
@@ -92,6 +93,52 @@ class Municipality(models.Model):
     def municipality_id(self) -> int:
         """Lets access rules treat a gmina like anything that belongs to one."""
         return self.pk
+
+
+class MunicipalityChange(models.Model):
+    """A gmina's former TERYT code and name, kept when a TERC import renamed it or changed
+    its kind (and so its code): the row stays, clubs, partners and members stay attached,
+    and imports that still use the old code or name can say what it is now."""
+
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, related_name="changes", verbose_name=_("gmina")
+    )
+    former_code = models.CharField(_("former TERYT code"), max_length=7, db_index=True)
+    former_name = models.CharField(_("former name"), max_length=100)
+    former_kind = models.CharField(_("former kind"), max_length=1)
+    register_date = models.CharField(_("register as of"), max_length=10, blank=True)
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-recorded_at", "-pk"]
+        verbose_name = _("gmina change")
+        verbose_name_plural = _("gmina changes")
+
+    def __str__(self) -> str:
+        return f"{self.former_code} {self.former_name} → {self.municipality}"
+
+
+class Locality(models.Model):
+    """A locality (town, village, part of one) from the GUS SIMC register, in its gmina."""
+
+    sym = models.CharField(_("SIMC identifier"), max_length=7, unique=True)
+    # The locality this one is part of (its own SYM for an independent locality).
+    parent_sym = models.CharField(_("SIMC identifier of the parent"), max_length=7)
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.PROTECT, related_name="localities", verbose_name=_("gmina")
+    )
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind of locality (RM)"), max_length=2)
+    is_current = models.BooleanField(_("in the current register"), default=True)
+
+    class Meta:
+        ordering = ["name", "sym"]
+        verbose_name = _("locality")
+        verbose_name_plural = _("localities")
+        indexes = [models.Index(fields=["municipality", "name"])]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 def search_key(*parts: str) -> str:
@@ -281,6 +328,16 @@ class Partner(models.Model):
     )
     address = models.CharField(_("address"), max_length=250, blank=True)
     is_ksrg = models.BooleanField(_("member of KSRG"), default=False)
+    # The number in a public register (OSP register "Numer", RSPO "Numer RSPO"): the
+    # partner's identity when present, so two units of one name in one gmina stay two.
+    registry_ref = models.CharField(_("register number"), max_length=32, blank=True, default="")
+    detail = models.CharField(_("type in the register"), max_length=200, blank=True)
+    latitude = models.DecimalField(
+        _("latitude (WGS84)"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    longitude = models.DecimalField(
+        _("longitude (WGS84)"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
     contact_person = models.CharField(_("contact person"), max_length=200, blank=True)
     contact_email = models.EmailField(_("contact email"), blank=True)
     contact_phone = models.CharField(_("contact phone"), max_length=32, blank=True)
@@ -303,9 +360,17 @@ class Partner(models.Model):
         verbose_name = _("partner")
         verbose_name_plural = _("partners")
         constraints = [
+            # Without a register number a partner is known by gmina, kind and name.
             models.UniqueConstraint(
-                fields=["municipality", "kind", "name_key"], name="partner_unique_per_gmina"
-            )
+                fields=["municipality", "kind", "name_key"],
+                condition=Q(registry_ref=""),
+                name="partner_unique_per_gmina",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "registry_ref"],
+                condition=~Q(registry_ref=""),
+                name="partner_unique_registry_ref",
+            ),
         ]
         indexes = [
             models.Index(fields=["kind", "name"]),

@@ -24,13 +24,19 @@ from django.db.models import Count, Model
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from clubs.models import Municipality, Powiat, Voivodeship
+from clubs.models import Municipality, MunicipalityChange, Powiat, Voivodeship
 
 TERC_HEADER = ["WOJ", "POW", "GMI", "RODZ", "NAZWA", "NAZWA_DOD", "STAN_NA"]
 GMINA_KINDS = {"1", "2", "3"}  # urban, rural, urban-rural: the gminas we store
 # Town and rural parts of urban-rural gminas, Warsaw districts, delegations of big cities:
 # parts of a gmina, not gminas of their own.
 PART_KINDS = {"4", "5", "8", "9"}
+URBAN_RURAL_PARTS = {"4", "5"}  # the town and the rural part of an urban-rural gmina
+# A whole register has about 700 urban-rural gminas; a file of this many gminas without
+# any is not the official variant.
+FULL_REGISTER_GMINAS = 100
+RETIRE_WITHOUT_CONFIRM = 5  # more gminas leaving the register at once need --confirm
+REPORT_ITEMS = 50  # entries of each diff list printed
 CITY_POW_FROM = 61  # powiat codes 61+ are cities with powiat rights
 NAME_MAX_LENGTH = 100  # the models' name fields
 
@@ -52,6 +58,11 @@ class LevelCounts:
     updated: int = 0
     unchanged: int = 0
     marked_not_current: int = 0
+    # The diff, for the report before anything is written: "code name" per unit.
+    new: list[str] = field(default_factory=list)
+    renamed: list[str] = field(default_factory=list)  # "code old → new"
+    changed_kind: list[str] = field(default_factory=list)  # "old code → new code name"
+    retired: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -65,6 +76,7 @@ class TerytImportResult:
     skipped_parts: int = 0
     # Gminas this run marked not current while clubs still use them: "code name (N clubs)".
     not_current_in_use: list[str] = field(default_factory=list)
+    dry_run: bool = False
 
     @property
     def changed(self) -> bool:
@@ -215,6 +227,7 @@ def _parse(text: str, name: str) -> TercRegister:
         )
     register = TercRegister()
     gmina_lines: list[_Unit] = []
+    parts: dict[str, int] = {}  # WOJ+POW+GMI of town and rural parts -> first line
     try:
         for row in reader:
             line = reader.line_num
@@ -225,7 +238,7 @@ def _parse(text: str, name: str) -> TercRegister:
             if problem:
                 raise fail(line, problem)
             woj, pow_, gmi, rodz, nazwa, nazwa_dod, stan_na = row
-            register.stan_na = register.stan_na or stan_na
+            register.stan_na = max(register.stan_na, stan_na)  # the newest date in the file
             if not pow_:
                 level, code = register.voivodeships, woj
                 # TERC writes voivodeships in capitals; Polish writes them in lower case,
@@ -237,6 +250,8 @@ def _parse(text: str, name: str) -> TercRegister:
                 unit = _Unit(line=line, code=code, name=nazwa, is_city=is_city)
             elif rodz in PART_KINDS:
                 register.skipped_parts += 1
+                if rodz in URBAN_RURAL_PARTS:
+                    parts.setdefault(woj + pow_ + gmi, line)
                 continue
             else:
                 level, code = register.gminas, woj + pow_ + gmi
@@ -261,6 +276,7 @@ def _parse(text: str, name: str) -> TercRegister:
                 _("powiat %(code)s %(name)s has no voivodeship %(parent)s in the file.")
                 % {"code": powiat.code, "name": powiat.name, "parent": powiat.code[:2]},
             )
+    _check_variant(register, parts, fail)
     for gmina in gmina_lines:
         if gmina.code[:4] not in register.powiats:
             raise fail(
@@ -269,6 +285,40 @@ def _parse(text: str, name: str) -> TercRegister:
                 % {"code": gmina.code, "name": gmina.name, "parent": gmina.code[:4]},
             )
     return register
+
+
+def _check_variant(register: TercRegister, parts: dict[str, int], fail) -> None:
+    """Refuse the "adresowy" variant and any file without the urban-rural gmina rows:
+    imported, it would make their town and rural parts disappear from the register and
+    mark hundreds of gminas with clubs not current."""
+    orphans = [
+        (line, code)
+        for code, line in parts.items()
+        if code not in register.gminas or register.gminas[code].kind != "3"
+    ]
+    if orphans:
+        line, code = min(orphans)
+        raise fail(
+            line,
+            _(
+                "this is not the official (urzędowy) TERC file: %(count)d urban-rural gminas "
+                "appear only as their town and rural parts (RODZ 4 and 5), without their "
+                "gmina row (RODZ 3), the first is %(code)s. This is how the “adresowy” "
+                "variant looks. Download TERC_Urzedowy from GUS eTERYT. Nothing was changed."
+            )
+            % {"count": len(orphans), "code": code},
+        )
+    urban_rural = sum(1 for unit in register.gminas.values() if unit.kind == "3")
+    if len(register.gminas) >= FULL_REGISTER_GMINAS and not urban_rural:
+        raise fail(
+            1,
+            _(
+                "the file has %(count)d gminas but no urban-rural gmina (RODZ 3): it is not "
+                "the official (urzędowy) TERC file. Download TERC_Urzedowy from GUS eTERYT. "
+                "Nothing was changed."
+            )
+            % {"count": len(register.gminas)},
+        )
 
 
 def teryt_parse(*, path_or_file: str | os.PathLike | IO[bytes]) -> TercRegister:
@@ -289,12 +339,16 @@ def _sync(
     wanted: dict[str, dict[str, Any]],
     counts: LevelCounts,
     match_key: Callable[[str], str] = str,
+    former: list | None = None,
 ) -> list[Model]:
     """Make the table hold `wanted` ({code: field values}); return the rows marked not current.
 
     Rows are matched on `match_key(code)`, so a gmina whose RODZ changed keeps its row.
-    Rows missing from `wanted` are marked not current, never deleted.
+    Rows missing from `wanted` are marked not current, never deleted. The diff goes into
+    `counts`; (row, former code, former name, former kind) of every renamed or recoded row
+    into `former`.
     """
+    former = [] if former is None else former
     by_code: dict[str, Model] = {}
     by_key: dict[str, Model] = {}
     for obj in existing:
@@ -322,11 +376,19 @@ def _sync(
         if not changed:
             counts.unchanged += 1
             continue
+        if "code" in changed:
+            counts.changed_kind.append(f"{obj.code} → {code} {values['name']}")
+        if "name" in changed:
+            counts.renamed.append(f"{code} {obj.name} → {values['name']}")
+        if "code" in changed or "name" in changed:
+            former.append((obj, obj.code, obj.name, getattr(obj, "kind", "")))
         for name, value in changed.items():
             setattr(obj, name, value)
         changed_fields.update(changed)
         to_update.append(obj)
     gone = [o for o in by_code.values() if o.pk not in seen and o.is_current]
+    counts.new = [f"{obj.code} {obj.name}" for obj in to_create]
+    counts.retired = [f"{obj.code} {obj.name}" for obj in gone]
     for obj in gone:
         obj.is_current = False
     # Only the fields that changed: bulk_update's CASE per row and field is what costs.
@@ -341,7 +403,6 @@ def _sync(
     return gone
 
 
-@transaction.atomic
 def _write(register: TercRegister) -> TerytImportResult:
     result = TerytImportResult(stan_na=register.stan_na, skipped_parts=register.skipped_parts)
     _sync(
@@ -365,7 +426,9 @@ def _write(register: TercRegister) -> TerytImportResult:
         counts=result.powiats,
     )
     powiat_ids = dict(Powiat.objects.values_list("code", "pk"))
+    former: list = []
     gone = _sync(
+        former=former,
         model=Municipality,
         existing=Municipality.objects.all(),
         wanted={
@@ -374,6 +437,20 @@ def _write(register: TercRegister) -> TerytImportResult:
         },
         counts=result.municipalities,
         match_key=lambda code: code[:6],  # WOJ+POW+GMI: RODZ may change
+    )
+    # The row stays (clubs, partners and members keep pointing at it); its former code
+    # and name are kept so that files still using them can be understood.
+    MunicipalityChange.objects.bulk_create(
+        [
+            MunicipalityChange(
+                municipality=obj,
+                former_code=code,
+                former_name=name,
+                former_kind=kind,
+                register_date=register.stan_na,
+            )
+            for obj, code, name, kind in former
+        ]
     )
     in_use = (
         Municipality.objects.filter(pk__in=[m.pk for m in gone])
@@ -418,6 +495,23 @@ def _report(result: TerytImportResult, stdout: IO[str]) -> None:
         _("Skipped %(count)d parts of gminas and city districts (RODZ 4, 5, 8, 9).")
         % {"count": result.skipped_parts}
     )
+    for label, entries in (
+        (_("New gminas"), result.municipalities.new),
+        (_("Renamed gminas"), result.municipalities.renamed),
+        (_("Gminas whose kind (and code) changed"), result.municipalities.changed_kind),
+        (_("Gminas leaving the register"), result.municipalities.retired),
+        (_("Renamed powiats"), result.powiats.renamed),
+        (_("Powiats leaving the register"), result.powiats.retired),
+    ):
+        if entries:
+            lines.append(f"{label} ({len(entries)}):")
+            lines.extend(f"  {entry}" for entry in entries[:REPORT_ITEMS])
+            if len(entries) > REPORT_ITEMS:
+                lines.append(
+                    "  " + _("… and %(count)d more") % {"count": len(entries) - REPORT_ITEMS}
+                )
+    if result.dry_run:
+        lines.append(_("Dry run: nothing was written."))
     if result.not_current_in_use:
         lines.append(_("Gminas no longer in the register but still used by clubs:"))
         lines.extend(f"  {entry}" for entry in result.not_current_in_use)
@@ -425,17 +519,43 @@ def _report(result: TerytImportResult, stdout: IO[str]) -> None:
         stdout.write(line + "\n")
 
 
+class TerytRefused(TerytFileError):
+    """The file is valid but the import would retire too many gminas without --confirm."""
+
+
 def teryt_import(
-    *, path_or_file: str | os.PathLike | IO[bytes], stdout: IO[str] | None = None
+    *,
+    path_or_file: str | os.PathLike | IO[bytes],
+    stdout: IO[str] | None = None,
+    dry_run: bool = False,
+    confirm: bool = False,
 ) -> TerytImportResult:
     """Import a GUS TERC file (CSV or ZIP) into Voivodeship, Powiat and Municipality.
 
     Safe to run twice: units are matched by code (gminas by WOJ+POW+GMI) and updated in
-    place; units missing from the file are marked not current, never deleted. The whole
-    file is checked first and written in one transaction: on TerytFileError nothing changed.
+    place; units missing from the file are marked not current, never deleted. A gmina
+    whose kind (and so code) changed keeps its row, with its former code and name
+    recorded (MunicipalityChange). The whole file is checked first and written in one
+    transaction: on TerytFileError nothing changed. With `dry_run` the diff is computed
+    and reported and nothing is written. Retiring more than RETIRE_WITHOUT_CONFIRM
+    gminas needs `confirm`; without it TerytRefused is raised and nothing is written.
     """
     register = teryt_parse(path_or_file=path_or_file)
-    result = _write(register)
+    with transaction.atomic():
+        result = _write(register)
+        result.dry_run = dry_run
+        retired = len(result.municipalities.retired)
+        refused = retired > RETIRE_WITHOUT_CONFIRM and not confirm
+        if dry_run or refused:
+            transaction.set_rollback(True)  # the diff was computed on the real tables
     if stdout is not None:
         _report(result, stdout)
+    if refused and not dry_run:
+        raise TerytRefused(
+            _(
+                "The file would retire %(count)d gminas (mark them not current); more than "
+                "%(limit)d at once needs --confirm. Check the list above. Nothing was changed."
+            )
+            % {"count": retired, "limit": RETIRE_WITHOUT_CONFIRM}
+        )
     return result

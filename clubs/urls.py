@@ -1,6 +1,6 @@
 from django.urls import path
 
-from clubs.views import clubs, invitations, partners, starter_pack
+from clubs.views import clubs, invitations, partner_import, partners, starter_pack
 from clubs.views import public as public_views
 
 app_name = "clubs"
@@ -36,7 +36,12 @@ urlpatterns += [
     path("partners/", partners.partner_list, name="partner-list"),
     path("partners/export/", partners.partner_export, name="partner-export"),
     path("partners/new/", partners.partner_create, name="partner-create"),
-    path("partners/import/", partners.partner_import, name="partner-import"),
+    path("partners/import/", partner_import.partner_import, name="partner-import"),
+    path(
+        "partners/import/jobs/<int:job_pk>/",
+        partner_import.partner_import_job,
+        name="partner-import-job",
+    ),
     path("partners/<int:partner_pk>/", partners.partner_detail, name="partner-detail"),
     path("partners/<int:partner_pk>/edit/", partners.partner_edit, name="partner-edit"),
     path(

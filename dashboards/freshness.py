@@ -28,6 +28,8 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
+from kos_portal.tasks import task_publish
+
 logger = logging.getLogger(__name__)
 
 PENDING_KEY = "dashboards:rollups-refresh-pending"
@@ -82,13 +84,10 @@ def _refresh_or_schedule() -> None:
     # Pending for at most a few windows: a lost task must not block refreshes for long.
     if not cache.add(PENDING_KEY, True, timeout=delay * 6):
         return  # one is already on its way and has not started reading yet
-    try:
-        rollups_refresh_task.apply_async(
-            kwargs={"after_change": True}, countdown=delay, retry=False
-        )
-    except Exception:  # broker down: never the user's problem; beat catches up
+    # Bounded and never raising (kos_portal.tasks): a broker outage is logged, and beat's
+    # next refresh catches up.
+    if not task_publish(rollups_refresh_task, countdown=delay, after_change=True):
         cache.delete(PENDING_KEY)
-        logger.exception("Could not queue the rollup refresh after a change.")
 
 
 def pending_cleared() -> None:

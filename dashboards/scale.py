@@ -891,7 +891,7 @@ class ScaleSeeder:
         consents = TableWriter(
             Consent,
             ["id", "member_id", "purpose", "given", "text_version", "recorded_at", "method",
-             "by_guardian"],
+             "given_by", "guardian_name"],
         )  # fmt: skip
         mid = _next_id(Member)
         msid = _next_id(Membership)
@@ -959,14 +959,17 @@ class ScaleSeeder:
                  search_key(first, last, email), self.now)
             )  # fmt: skip
             self.member_name[member_id] = f"{first} {last}"
+            guardian = f"{rng.choice(FIRST_F + FIRST_M)} {last}" if age < 18 else ""
+            # Under 16 the guardian signs the consent (#13); from 16 the person does.
             consents.add(
                 (coid, member_id, ConsentPurpose.MEMBERSHIP_DATA, True, "2025-1", self.now,
-                 ConsentMethod.PAPER, age < 16)
+                 ConsentMethod.PAPER, "guardian" if age < 16 else "staff_paper",
+                 guardian if age < 16 else "")
             )  # fmt: skip
             coid += 1
             if age < 18:
                 guardians.add(
-                    (gid, member_id, f"{rng.choice(FIRST_F + FIRST_M)} {last}",
+                    (gid, member_id, guardian,
                      f"+48{rng.randint(500000000, 899999999)}", today - timedelta(
                          days=rng.randint(1, 700)), "2025-1", ConsentMethod.PAPER, self.now)
                 )  # fmt: skip
@@ -1191,7 +1194,7 @@ class ScaleSeeder:
              "course_id", "pillar_id", "session_id", "holder_name", "instructor_names",
              "course_title", "hours", "session_dates", "issued_on", "expires_on", "status",
              "revoked_at", "revocation_reason", "render_status", "render_requested_at",
-             "rendered_at", "render_attempts", "created_at"],
+             "rendered_at", "render_attempts", "created_at", "ready_email_due"],
         )  # fmt: skip
         cid = _next_id(Certificate)
         numbers: dict[int, int] = defaultdict(int)
@@ -1216,7 +1219,7 @@ class ScaleSeeder:
                  Certificate.Status.REVOKED if revoked else Certificate.Status.VALID,
                  issued_at + timedelta(days=30) if revoked else None,
                  "wydany omyłkowo" if revoked else "", Certificate.RenderStatus.DONE, issued_at,
-                 issued_at, 1, issued_at)
+                 issued_at, 1, issued_at, False)  # long since told: no "ready" email
             )  # fmt: skip
             cid += 1
         writer.flush()

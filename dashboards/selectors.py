@@ -186,10 +186,12 @@ class AreaDashboard:
                 },
             },
             {
-                "label": _("Certified per 1,000 residents"),
-                "value": fmt(per_thousand, 2)
+                # Unknown population is said in the label; the number's place stays a
+                # number or a dash, never words that read like one.
+                "label": _("Certified per 1,000 residents")
                 if per_thousand is not None
-                else _("population unknown"),
+                else _("Certified per 1,000 residents: population unknown"),
+                "value": fmt(per_thousand, 2) if per_thousand is not None else "—",
                 "detail": _("in gminas with a known population (%(residents)s residents)")
                 % {"residents": fmt(stat.population_known)},
             },

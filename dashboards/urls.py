@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dashboards.views import areas, clubs, reports
+from dashboards.views import areas, clubs, reports, search
 
 app_name = "dashboards"
 
@@ -8,6 +8,8 @@ urlpatterns = [
     # Each role's own dashboard: national staff the country, coordinators their gmina(s),
     # leaders their club.
     path("", areas.index, name="index"),
+    # The staff's one search box over people, clubs, partners, sessions and certificates.
+    path("search/", search.search, name="search"),
     path("refresh/", areas.refresh, name="refresh"),
     # National staff: the country, drilled down to voivodeship and powiat by TERYT code.
     path("poland/", areas.country, name="country"),

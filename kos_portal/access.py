@@ -106,6 +106,7 @@ RULES: dict[str, frozenset[str]] = {
     "dashboards.view_national": frozenset({Role.NATIONAL}),
     "dashboards.view_gmina": frozenset({Role.NATIONAL, Role.COORDINATOR}),
     "dashboards.view_club": STAFF_ROLES,
+    "dashboards.search": STAFF_ROLES,
     "dashboards.request_report": frozenset({Role.NATIONAL, Role.COORDINATOR}),
 }
 
@@ -556,6 +557,22 @@ def scope_enrolments(queryset: QuerySet, user) -> QuerySet:
     if Role.INSTRUCTOR in scope.roles:
         visible |= Q(pk__in=model.objects.filter(session__instructors__user=user).values("pk"))
     return queryset.filter(visible)
+
+
+def scope_certificates(queryset: QuerySet, user) -> QuerySet:
+    """Certificates: by club for the personal-data roles, the user's own, and for
+    instructors those of the sessions they taught (the people they saw pass)."""
+    visible = scope_club_objects(queryset, user, PERSONAL_DATA_ROLES, members_own=True)
+    if user is None or not user.is_authenticated:
+        return visible
+    scope = user_scope(user)
+    if Role.INSTRUCTOR not in scope.roles or scope.is_national_for(PERSONAL_DATA_ROLES):
+        return visible
+    # A subquery, not a join: OR-ing a join over the session's instructors would repeat a
+    # certificate once per co-instructor.
+    sessions = queryset.model._meta.get_field("session").related_model.objects
+    taught = Q(session_id__in=sessions.filter(instructors__user=user).values("pk"))
+    return visible | queryset.filter(taught)
 
 
 def scope_instructors(queryset: QuerySet, user) -> QuerySet:

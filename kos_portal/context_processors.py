@@ -39,6 +39,8 @@ def navigation(request) -> dict:
     if Role.INSTRUCTOR in scope.roles:
         label = _("Sessions I teach") if led_clubs else _("Sessions")
         items.append((reverse("training:my-sessions"), label))
+    if access.can(user, "dashboards.search"):  # from the cached scope: no query
+        items.append((reverse("dashboards:search"), _("Search")))
     if scope.roles:  # the five steps of the method: threats, exercises, reviews (issue 8)
         items.append((reverse("resilience:hub"), _("Resilience")))
     if scope.roles & access.INVITING_ROLES:

@@ -14,13 +14,18 @@ from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
 from django.db import transaction
 
 from clubs.models import Assignment, Club, Municipality, Partner, PartnerLink
+from clubs.services.population import population_import
 from clubs.services.starter_pack import starter_pack_seed_demo
+from clubs.simc import simc_import
 from clubs.teryt import teryt_import
 from kos_portal.models import User
 from kos_portal.roles import Role
 from members.models import Member, Membership
 
 DEMO_TERC = Path(__file__).resolve().parent.parent / "clubs" / "fixtures" / "terc_demo.csv"
+# Piaseczno's row of the GUS BDL export of population by gmina (a demo figure).
+DEMO_POPULATION = DEMO_TERC.with_name("population_demo.csv")
+DEMO_SIMC = DEMO_TERC.with_name("simc_demo.csv")  # two rows of the GUS SIMC register
 DEMO_PASSWORD = "kos-demo-2026"
 # A fixed TOTP secret for the demo's privileged users, so a newcomer can sign in with
 # `manage.py demo_totp` instead of an authenticator app. Demo data only.
@@ -51,8 +56,15 @@ def demo_seed() -> list[tuple[DemoUser, bool]]:
 
     Returns each demo user with whether it needs a TOTP code to sign in.
     """
-    teryt_import(path_or_file=DEMO_TERC)
+    if not Municipality.objects.filter(code=PIASECZNO_TERYT).exists():
+        # Only on an empty register: over the full one, the demo excerpt would retire
+        # every other gmina (the import refuses that without --confirm).
+        teryt_import(path_or_file=DEMO_TERC)
     piaseczno = Municipality.objects.get(code=PIASECZNO_TERYT)
+    if piaseczno.population is None:
+        population_import(data=DEMO_POPULATION.read_bytes())
+    if not piaseczno.localities.exists():
+        simc_import(data=DEMO_SIMC.read_bytes())  # Złotokłos (SYM 0006652) and the town
 
     club, _ = Club.objects.get_or_create(
         name="KOS Złotokłos",

@@ -47,3 +47,43 @@ class User(AbstractUser):
     def __str__(self) -> str:
         full_name = self.get_full_name()
         return f"{full_name} <{self.email}>" if full_name else self.email
+
+
+class ImportJob(models.Model):
+    """A bulk import run by a worker: its progress for the page that polls it, and its
+    result. The file itself is a staged upload (kos_portal.uploads), named by `token`."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("waiting for a worker")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    purpose = models.CharField(max_length=64)  # which import: the staged upload's purpose
+    token = models.TextField()
+    options = models.JSONField(default=dict, blank=True)  # mapping, dry run, scope...
+    state = models.CharField(max_length=8, choices=State.choices, default=State.QUEUED)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    result = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import job")
+        verbose_name_plural = _("import jobs")
+
+    def __str__(self) -> str:
+        return f"{self.purpose} #{self.pk} ({self.state})"
+
+    @property
+    def percent(self) -> int:
+        if self.state == self.State.DONE:
+            return 100
+        return min(99, 100 * self.done // self.total) if self.total else 0
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (self.State.DONE, self.State.FAILED)

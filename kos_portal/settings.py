@@ -17,6 +17,9 @@ from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from kos_portal.logs import logging_config
+from kos_portal.sentry import sentry_init
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEV_SECRET = "dev-only-insecure-secret-key-change-me-in-production-0123456789"
 
@@ -89,6 +92,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     # Requests that change what the dashboards count refresh the rollups (debounced).
     "dashboards.freshness.RollupsFollowChangesMiddleware",
+    # Personal-data pages and files: Cache-Control no-store (#13).
+    "kos_portal.no_store.NoStoreMiddleware",
 ]
 
 ROOT_URLCONF = "kos_portal.urls"
@@ -223,6 +228,21 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Bounded work and a web request that never waits on the broker (docs/certificates.md):
+# - every task gets a soft limit (SoftTimeLimitExceeded, the task can retry) and a hard
+#   one (the pool child is killed; the reconcilers re-queue what the database still wants);
+# - publishing makes one attempt with short socket timeouts (kos_portal.tasks.task_publish),
+#   so a Redis that is down costs a save milliseconds and a hung one about 2 s, once
+#   per 30 s per process.
+CELERY_TASK_SOFT_TIME_LIMIT = int(env("CELERY_TASK_SOFT_TIME_LIMIT", "300"))
+CELERY_TASK_TIME_LIMIT = int(env("CELERY_TASK_TIME_LIMIT", "360"))
+CELERY_BROKER_CONNECTION_TIMEOUT = float(env("CELERY_BROKER_CONNECTION_TIMEOUT", "1"))
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT,
+    "socket_timeout": float(env("CELERY_BROKER_SOCKET_TIMEOUT", "2")),
+    # Publishers' connect: one attempt (the worker's own reconnect loop passes its own).
+    "max_retries": 0,
+}
 CELERY_BEAT_SCHEDULE: dict = {}
 CELERY_BEAT_SCHEDULE["members-retention"] = {
     "task": "members.tasks.members_retention_task",
@@ -236,8 +256,18 @@ CELERY_BEAT_SCHEDULE["members-import-files-cleanup"] = {
 # (docs/certificates.md): a killed worker's task may otherwise wait for Redis's
 # visibility timeout (an hour).
 CERTIFICATE_RENDER_STALE_SECONDS = int(env("CERTIFICATE_RENDER_STALE_SECONDS", "300"))
+# One render's time limits (certificates/tasks.py): soft (retried) and hard (the pool child
+# is killed; the reconciler re-queues the render).
+CERTIFICATE_RENDER_SOFT_TIME_LIMIT = int(env("CERTIFICATE_RENDER_SOFT_TIME_LIMIT", "60"))
+CERTIFICATE_RENDER_TIME_LIMIT = int(env("CERTIFICATE_RENDER_TIME_LIMIT", "90"))
 CELERY_BEAT_SCHEDULE["certificates-render-reconcile"] = {
     "task": "certificates.tasks.certificate_render_reconcile_task",
+    "schedule": 2 * 60,  # every 2 minutes
+}
+# Passes without a certificate get one, and "certificate ready" emails still due go out
+# (docs/certificates.md): whatever crashed after the results were saved.
+CELERY_BEAT_SCHEDULE["certificates-issue-reconcile"] = {
+    "task": "certificates.tasks.certificate_issue_reconcile_task",
     "schedule": 2 * 60,  # every 2 minutes
 }
 # Gminas' yearly reports left pending too long are re-queued (docs/reports.md).
@@ -285,12 +315,16 @@ CELERY_BEAT_SCHEDULE["dashboards-rollups-refresh"] = {
 REDIS_URL = env("REDIS_URL") or (
     CELERY_BROKER_URL if CELERY_BROKER_URL and CELERY_BROKER_URL.startswith("redis") else None
 )
+# With Redis down or hung, signing in must still work: FallbackRedisCache answers from a
+# per-process memory cache for a while (kos_portal/cache.py), and short socket timeouts
+# bound the wait before it does.
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "kos_portal.cache.FallbackRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", "kos"),
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
     }
 else:
@@ -356,14 +390,17 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {
-        "django.db.backends": {"level": "INFO"},
-        # WeasyPrint logs 7 progress steps per PDF at INFO; keep its warnings only.
-        "weasyprint": {"level": "WARNING"},
-    },
-}
+# Operability (docs/deployment.md): JSON logs, one line per event, with the request id or
+# the Celery task id; the 500 page shows the request id; Sentry when SENTRY_DSN is set.
+MIDDLEWARE.insert(0, "kos_portal.logs.RequestIdMiddleware")
+LOG_FORMAT = env("LOG_FORMAT", "text" if DEBUG else "json")
+LOGGING = logging_config(fmt=LOG_FORMAT, level=env("LOG_LEVEL", "INFO"))
+# The worker logs through LOGGING too, so its lines are JSON and carry the task id.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+SENTRY_DSN = env("SENTRY_DSN")
+if SENTRY_DSN:
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=env("SENTRY_ENVIRONMENT", "production"),
+        traces_sample_rate=float(env("SENTRY_TRACES_SAMPLE_RATE", "0")),
+    )

@@ -19,5 +19,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+# The 500 page shows the request id (docs/deployment.md).
+handler500 = views.server_error
+
 # MEDIA_ROOT is never served directly, not even in DEBUG: uploads (agreements, starter pack,
 # certificates) are downloaded only through views that check access.

@@ -74,3 +74,19 @@ def _broker_ok() -> str:
         return "ok"
     except Exception:
         return "down"
+
+
+def server_error(request):
+    """handler500: the error page with the request id, so a user can quote it.
+
+    Like Django's own server_error: no context processors and no database (it may be what
+    failed), and the template reads no static manifest.
+    """
+    from django.http import HttpResponseServerError
+    from django.template import loader
+
+    from kos_portal.logs import current_request_id
+
+    request_id = getattr(request, "request_id", None) or current_request_id()
+    html = loader.get_template("500.html").render({"request_id": request_id})
+    return HttpResponseServerError(html)

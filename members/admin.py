@@ -49,8 +49,16 @@ class ReadOnlyAdmin(ScopedModelAdmin):
 
 @admin.register(Consent)
 class ConsentAdmin(ReadOnlyAdmin):
-    list_display = ["member", "purpose", "given", "text_version", "recorded_at", "method"]
-    list_filter = ["purpose", "given", "method"]
+    list_display = [
+        "member",
+        "purpose",
+        "given",
+        "given_by",
+        "text_version",
+        "recorded_at",
+        "method",
+    ]
+    list_filter = ["purpose", "given", "given_by", "method"]
     list_select_related = ["member"]
     search_fields = ["member__last_name", "member__email"]
     raw_id_fields = ["member", "recorded_by"]

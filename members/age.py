@@ -6,6 +6,8 @@ from django.utils import timezone
 
 ADULT_AGE = 18  # under this, a guardian's consent is required
 OWN_LOGIN_AGE = 16  # under this, no login of one's own
+# Under this, consent-based processing needs a guardian's consent (RODO art. 8, Poland).
+OWN_CONSENT_AGE = 16
 # Bands for statistics; kept after erasure through Member.birth_year.
 AGE_BANDS = [(0, 15), (16, 17), (18, 25), (26, 35), (36, 50), (51, 65), (66, 200)]
 
@@ -20,6 +22,12 @@ def age_on(birth_date: date, on: date | None = None) -> int:
 def is_minor(birth_date: date | None, on: date | None = None) -> bool:
     """Under 18. An unknown date of birth is not treated as a minor's."""
     return birth_date is not None and age_on(birth_date, on) < ADULT_AGE
+
+
+def needs_guardian_for_consent(birth_date: date | None, on: date | None = None) -> bool:
+    """Under 16: only a parent's or legal guardian's consent counts (RODO art. 8 as applied
+    in Poland). An unknown date of birth is not treated as a child's."""
+    return birth_date is not None and age_on(birth_date, on) < OWN_CONSENT_AGE
 
 
 def may_hold_login(birth_date: date | None, on: date | None = None) -> bool:

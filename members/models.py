@@ -210,6 +210,17 @@ class ConsentMethod(models.TextChoices):
     SELF_SERVICE = "self", _("member's own account")
 
 
+class ConsentGiver(models.TextChoices):
+    """Who gave a consent: the person, a named guardian, or the person on a signed paper
+    form that a staff member (Consent.recorded_by) transcribed. UNKNOWN: old rows whose
+    "by the guardian" flag could not be verified (migration 0006)."""
+
+    SELF = "self", _("the person")
+    GUARDIAN = "guardian", _("a parent or legal guardian")
+    STAFF_PAPER = "staff_paper", _("the person, on a paper form recorded by staff")
+    UNKNOWN = "unknown", _("unknown")
+
+
 class Consent(models.Model):
     """One consent event: given or withdrawn. Rows are appended, never edited or deleted;
     the newest row per purpose is the current state."""
@@ -228,8 +239,14 @@ class Consent(models.Model):
         verbose_name=_("recorded by"),
     )
     method = models.CharField(_("how"), max_length=16, choices=ConsentMethod.choices)
-    # For minors: the consent is given by their guardian.
-    by_guardian = models.BooleanField(_("given by the guardian"), default=False)
+    # Who gave it (#13). Under 16 only a guardian's consent counts; from 16 the person's
+    # own. The guardian's name, relation and email say which guardian.
+    given_by = models.CharField(
+        _("given by"), max_length=16, choices=ConsentGiver.choices, default=ConsentGiver.UNKNOWN
+    )
+    guardian_name = models.CharField(_("guardian's name"), max_length=200, blank=True)
+    guardian_relation = models.CharField(_("guardian's relation"), max_length=50, blank=True)
+    guardian_email = models.EmailField(_("guardian's email"), blank=True)
 
     class Meta:
         ordering = ["-recorded_at", "-pk"]
@@ -240,6 +257,10 @@ class Consent(models.Model):
     def __str__(self) -> str:
         return f"{self.member}: {self.purpose} {'+' if self.given else '-'}"
 
+    @property
+    def by_guardian(self) -> bool:
+        return self.given_by == ConsentGiver.GUARDIAN
+
 
 class GuardianConsent(models.Model):
     """A guardian's consent to a minor's membership. Withdrawal is recorded, not deleted."""
@@ -247,6 +268,7 @@ class GuardianConsent(models.Model):
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="guardian_consents")
     guardian_name = models.CharField(_("guardian's name"), max_length=200)
     guardian_contact = models.CharField(_("guardian's contact"), max_length=200)
+    guardian_relation = models.CharField(_("guardian's relation"), max_length=50, blank=True)
     consent_date = models.DateField(_("date of consent"))
     text_version = models.CharField(_("consent text version"), max_length=32)
     method = models.CharField(_("how"), max_length=16, choices=ConsentMethod.choices)

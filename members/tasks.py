@@ -60,7 +60,7 @@ def members_retention_task() -> int:
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def roster_import_files_cleanup_task() -> int:
-    """Delete uploaded roster files older than a day (an import left unfinished)."""
+    """Delete staged import files (rosters, partners) and import jobs older than a day."""
     from members.services.roster_import import roster_upload_cleanup
 
     return roster_upload_cleanup()
@@ -87,3 +87,42 @@ def login_invitation_send_task(invitation_id: int) -> None:
     if invitation is None or invitation.state != "pending":
         return
     login_invitation_email_send(invitation=invitation)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def roster_import_task(job_id: int) -> None:
+    """Check or import a staged roster for an ImportJob; quietly does nothing if the job
+    is gone or finished. All or nothing, and people already in the club are left alone, so
+    a redelivered job imports no one twice."""
+    from django.core.exceptions import ValidationError
+
+    from clubs.models import Club
+    from kos_portal import uploads
+    from members.services import roster_import as importer
+
+    job = uploads.job_claim(job_id)
+    if job is None:
+        return
+    options = job.options
+    club = Club.objects.filter(pk=options.get("club")).first()
+    try:
+        if club is None:
+            raise ValidationError("The club is gone.")
+        roster = importer.roster_upload_load(token=job.token, club=club, user=job.user)
+        dry_run = options.get("dry_run", True)
+        result = importer.roster_import(
+            club=club,
+            roster=roster,
+            imported_by=job.user,
+            mapping={name: int(index) for name, index in options.get("mapping", {}).items()},
+            dry_run=dry_run,
+            consent_forms_attested=not dry_run,
+            progress=uploads.job_progress(job.pk),
+        )
+    except (ValidationError, importer.RosterFileError) as error:
+        messages = error.messages if isinstance(error, ValidationError) else [str(error)]
+        uploads.job_finish(job.pk, error=" ".join(messages))
+        return
+    if result.ok and not dry_run:
+        importer.roster_upload_delete(token=job.token, club=club, user=job.user)
+    uploads.job_finish(job.pk, result=result.to_json())

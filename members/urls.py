@@ -1,6 +1,6 @@
 from django.urls import path
 
-from members.views import logins, roster, roster_import, self_service
+from members.views import logins, roster, roster_bulk, roster_import, self_service
 
 app_name = "members"
 
@@ -30,6 +30,11 @@ urlpatterns = [
 # --- Roster import ---
 urlpatterns += [
     path("club/<int:club_pk>/import/", roster_import.roster_import_view, name="roster-import"),
+    path(
+        "club/<int:club_pk>/import/jobs/<int:job_pk>/",
+        roster_import.roster_import_job,
+        name="roster-import-job",
+    ),
 ]
 
 # --- Member's own view, data export, erasure, access log ---
@@ -49,6 +54,7 @@ urlpatterns += [
         "club/<int:club_pk>/invite-logins/", logins.roster_login_invite, name="roster-login-invite"
     ),
     path("login/<str:login_token>/", logins.login_accept, name="login-accept"),
+    path("club/<int:club_pk>/bulk/", roster_bulk.roster_bulk, name="roster-bulk"),
     path("wards/<int:member_pk>/", self_service.my_data, name="ward-data"),
     path(
         "wards/<int:member_pk>/consents/withdraw/",

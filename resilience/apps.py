@@ -11,3 +11,12 @@ class ResilienceConfig(AppConfig):
 
     name = "resilience"
     verbose_name = _("Resilience cycle")
+
+    def ready(self) -> None:
+        # The member's own-data export gets an "exercises" section (#13).
+        from members.services.self_service import export_section_register
+        from resilience.selectors_members import member_exercises_export
+
+        export_section_register(
+            "exercises", member_exercises_export, models=("resilience.ExerciseParticipation",)
+        )

@@ -130,6 +130,12 @@ def world(db) -> World:
     report.pdf.save("raport.pdf", ContentFile(factories.PDF_BYTES), save=False)
     report.xlsx.save("raport.xlsx", ContentFile(b"PK\x03\x04 stand-in"), save=False)
     report.save()
+    # Registers: a partner import running in a worker, started by national staff.
+    from kos_portal.models import ImportJob
+
+    import_job = ImportJob.objects.create(
+        user=users["national"], purpose="clubs.partner-import", token="-", total=16000
+    )
     return World(
         club=club,
         other_club=other_club,
@@ -193,6 +199,7 @@ def world(db) -> World:
             "powiat_code": municipality.powiat.code,
             "table": "pillars",  # every dashboard has a per-pillar table
             "report_pk": report.pk,
+            "job_pk": import_job.pk,
             # allauth's emailed links, with keys that match nothing
             "key": "no-such-key",
             "uidb36": "1",

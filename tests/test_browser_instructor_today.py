@@ -96,3 +96,26 @@ def test_an_instructor_on_a_phone_records_todays_session_from_the_home_page(page
     assert results == {bartek.pk: Enrolment.Result.PASSED, celina.pk: Enrolment.Result.FAILED}
     session.refresh_from_db()
     assert session.status == Session.Status.COMPLETED
+
+
+def test_a_leader_cancels_two_ticked_sessions_from_the_list(page, live_server):
+    """The row checkboxes sit outside the bulk form (form="session-bulk"): a real browser
+    must submit them with it."""
+    club = factories.ClubFactory(name="KOS Listowo")
+    leader = factories.leader_of(club, email="lider@kos.example", language="pl")
+    first = factories.session_with_meeting(club=club, starts_in_days=5, course__code="KPP-A")
+    second = factories.session_with_meeting(club=club, starts_in_days=6, course__code="KPP-B")
+    kept = factories.session_with_meeting(club=club, starts_in_days=7, course__code="KPP-C")
+    sign_in_as(page, live_server, leader)
+    page.goto(f"{live_server.url}/training/clubs/{club.pk}/sessions/")
+    page.wait_for_load_state()
+    assert_accessible(page)
+    page.get_by_label(re.compile("^Zaznacz KPP-A")).check()
+    page.get_by_label(re.compile("^Zaznacz KPP-B")).check()
+    page.get_by_label("Powód odwołania").fill("Remont remizy")
+    page.get_by_role("button", name="Odwołaj zaznaczone").click()
+    page.wait_for_load_state()
+    assert page.get_by_text(re.compile("KPP-A .*odwołane")).is_visible()
+    assert_accessible(page)
+    statuses = dict(Session.objects.values_list("pk", "status"))
+    assert statuses == {first.pk: "cancelled", second.pk: "cancelled", kept.pk: "planned"}

@@ -145,6 +145,7 @@ def test_leader_registers_an_adult_and_a_minor_who_becomes_active_with_the_guard
     page.get_by_role("combobox", name="Consent").select_option("guardian")
     page.get_by_role("combobox", name="Record").select_option("1")
     page.get_by_label("Guardian's name").fill("Anna Wiśniewska")
+    page.get_by_label("Relation to the person").fill("matka")
     page.get_by_label("Guardian's phone or email").fill("+48 600 100 200")
     page.get_by_label("Date of the guardian's consent").fill(timezone.localdate().isoformat())
     click_and_wait(page, page.get_by_role("button", name="Record"))

@@ -25,6 +25,9 @@ def test_seed_demo_builds_the_piaseczno_pilot(capsys):
     assert club.municipality.name == "Piaseczno"
     assert club.municipality.powiat.name == "piaseczyński"
     assert club.municipality.powiat.voivodeship.name == "mazowieckie"
+    # Piaseczno's population, from its row of the GUS BDL export: per 1,000 residents works.
+    assert (club.municipality.population, club.municipality.population_year) == (86104, 2023)
+    assert club.municipality.localities.get(sym="0006652").name == "Złotokłos"
     assert Voivodeship.objects.count() == 16
     assert set(club.partners.values_list("kind", flat=True)) == {"osp", "school"}
     assert club.partners.get(kind="osp").is_ksrg

@@ -37,6 +37,8 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "clubs:partner-export":             (302, 200, 200, 200, 200, 403, 200),
     "clubs:partner-create":             (302, 200, 200, 200, 403, 403, 200),
     "clubs:partner-import":             (302, 200, 200, 403, 403, 403, 403),
+    # registers: a partner import job is its owner's (the world's is national staff's)
+    "clubs:partner-import-job":         (302, 200, 404, 403, 403, 403, 403),
     "clubs:partner-detail":             (302, 200, 200, 200, 200, 403, 404),
     "clubs:partner-edit":               (302, 200, 200, 200, 403, 403, 404),
     "clubs:partner-link-create":        (302, 200, 200, 200, 403, 403, 404),
@@ -70,6 +72,8 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "members:access-log":               (302, 200, 403, 403, 403, 403, 403),
     "members:club-apply":               (200, 200, 200, 200, 200, 200, 200),
     "members:roster-import":            (302, 200, 200, 200, 403, 404, 404),
+    # registers: the world's import job is national staff's partner import, no roster's
+    "members:roster-import-job":        (302, 404, 404, 404, 403, 404, 404),
     "members:my-data":                  (302, 404, 404, 404, 404, 200, 404),
     "members:my-consent-withdraw":      (405, 405, 405, 405, 405, 405, 405),
     "members:my-data-json":             (302, 404, 404, 404, 404, 200, 404),
@@ -123,15 +127,16 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "training:enrolment-cancel":        (405, 405, 405, 405, 405, 405, 405),
     # session list bulk actions (training-ux): POST-only, for those who schedule
     "training:session-bulk":            (405, 405, 405, 405, 405, 405, 405),
-    # certificates: staff of the club and the holder see one; lists show what visible_to
-    # gives (empty for the instructor and the outsider); bulk downloads are for club staff
+    # certificates: staff of the club, the holder and the instructor of the session (the
+    # certificates feature: instructors see what they issued) see one; lists show what
+    # visible_to gives (empty for the outsider); bulk downloads and changes: club staff
     "certificates:certificate-list":              (302, 200, 200, 200, 200, 200, 200),
     "certificates:certificate-export":            (302, 200, 200, 200, 200, 200, 200),
-    "certificates:certificate-detail":            (302, 200, 200, 200, 404, 200, 404),
-    "certificates:certificate-status":            (302, 200, 200, 200, 404, 200, 404),
-    "certificates:certificate-download":          (302, 200, 200, 200, 404, 200, 404),
+    "certificates:certificate-detail":            (302, 200, 200, 200, 200, 200, 404),
+    "certificates:certificate-status":            (302, 200, 200, 200, 200, 200, 404),
+    "certificates:certificate-download":          (302, 200, 200, 200, 200, 200, 404),
     "certificates:certificate-reissue":           (405, 405, 405, 405, 405, 405, 405),
-    "certificates:certificate-revoke":            (302, 200, 200, 200, 404, 403, 404),
+    "certificates:certificate-revoke":            (302, 200, 200, 200, 403, 403, 404),
     "certificates:session-certificates-zip":      (302, 200, 200, 200, 403, 403, 404),
     "certificates:session-certificates-pdf":      (302, 200, 200, 200, 403, 403, 404),
     # public verification: no sign-in
@@ -198,6 +203,8 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     # club staff their club. The leader's and instructor's gmina is in scope (403), the
     # outsider's is not (404).
     "dashboards:index":                 (302, 302, 302, 302, 403, 403, 302),
+    "members:roster-bulk":              (405, 405, 405, 405, 405, 405, 405),
+    "dashboards:search":                (302, 200, 200, 200, 403, 403, 200),
     "dashboards:refresh":               (405, 405, 405, 405, 405, 405, 405),
     "dashboards:country":               (302, 200, 403, 403, 403, 403, 403),
     "dashboards:country-export":        (302, 200, 403, 403, 403, 403, 403),
@@ -229,6 +236,7 @@ EXPECTED_POST: dict[str, tuple[int, ...]] = {
     # logins for members and guardians (an empty POST: form errors, or back to the roster)
     "members:member-login-invite":      (302, 200, 200, 200, 403, 403, 404),
     "members:roster-login-invite":      (302, 302, 302, 302, 403, 404, 404),
+    "members:roster-bulk":              (302, 302, 302, 302, 403, 404, 404),
     "members:ward-consent-withdraw":    (302, 404, 404, 404, 404, 404, 404),
     "language-set":                     (302, 302, 302, 302, 302, 302, 302),
     "mfa_view_recovery_codes":          (302, 405, 405, 405, 405, 405, 405),
@@ -240,7 +248,7 @@ EXPECTED_POST: dict[str, tuple[int, ...]] = {
     "clubs:club-propose":               (200, 200, 200, 200, 200, 200, 200),  # form errors
     "clubs:club-propose-gminas":        (405, 405, 405, 405, 405, 405, 405),
     "clubs:club-propose-done":          (405, 405, 405, 405, 405, 405, 405),
-    "certificates:certificate-reissue":           (302, 302, 302, 302, 404, 403, 404),
+    "certificates:certificate-reissue":           (302, 302, 302, 302, 403, 403, 404),
     "resilience:threat-review":         (302, 302, 302, 403, 403, 404, 404),
     "resilience:survey-answer":         (200, 200, 200, 200, 200, 200, 200),  # form errors
     "resilience:survey-thanks":         (405, 405, 405, 405, 405, 405, 405),

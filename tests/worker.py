@@ -195,3 +195,29 @@ def celery_worker_process(_worker_services, transactional_db, tmp_path):
     worker.start()
     yield worker
     worker.stop()
+
+
+CLOSED_BROKER = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+
+
+@contextlib.contextmanager
+def broker_unreachable(url: str = CLOSED_BROKER):
+    """This process (the web side) publishes to `url`, a broker that is down; a worker
+    already started keeps its own broker. Tasks are published, not run inline."""
+    from kos_portal.tasks import broker_backoff_reset
+
+    def use(changes: dict) -> None:
+        # broker_write_url: publishers' URL, read before broker_url, which the
+        # CELERY_BROKER_URL environment variable would override.
+        for key in ("broker_write_url", "task_always_eager"):
+            app.conf.changes.pop(key, None)  # back to reading the Django settings
+        app.conf.update(changes)
+        app._pool = None  # publishers pick a connection pool for the current URL
+        app.amqp._producer_pool = None
+        broker_backoff_reset()
+
+    use({"broker_write_url": url, "task_always_eager": False})
+    try:
+        yield
+    finally:
+        use({})

@@ -23,9 +23,18 @@ class TrainingConfig(AppConfig):
 
         # The member's own-data export gets a "trainings" section (members never imports us).
         from members.services.self_service import export_section_register
-        from training.selectors_history import member_trainings_export
+        from training.selectors_history import member_instructor_export, member_trainings_export
 
-        export_section_register("trainings", member_trainings_export)
+        export_section_register(
+            "trainings",
+            member_trainings_export,
+            models=("training.Enrolment", "training.Attendance"),
+        )
+        export_section_register(
+            "instructor_profile",
+            member_instructor_export,
+            models=("training.InstructorProfile", "training.InstructorQualification"),
+        )
 
         # The home page lists the sessions to record (the ground floor never imports us).
         from kos_portal.selectors import home_section_register

@@ -65,6 +65,7 @@ def _demo_members(club: Club) -> dict[str, Member]:
                 given=True,
                 text_version=CONSENT_TEXTS["membership_data"].version,
                 method=ConsentMethod.PAPER,
+                given_by="staff_paper",  # adults' own signed forms (#13)
             )
         members[last] = member
     return members

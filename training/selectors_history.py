@@ -228,6 +228,31 @@ def member_trainings_export(member: Member) -> list[dict]:
     return rows
 
 
+def member_instructor_export(member: Member) -> list[dict]:
+    """The own-data export section "instructor_profile": the person's instructor profile
+    and qualifications, when their login has one (the iCal token is left out: a secret)."""
+    from training.models import InstructorProfile
+
+    if not member.user_id:
+        return []
+    profile = InstructorProfile.objects.filter(user_id=member.user_id).first()
+    if profile is None:
+        return []
+    return [
+        {
+            "phone": profile.phone,
+            "bio": profile.bio,
+            "offender_register_checked_on": _iso(profile.offender_register_checked_on),
+            "child_protection_statement_on": _iso(profile.child_protection_statement_on),
+            "safeguarding_verified_at": _iso(profile.safeguarding_verified_at),
+            "qualifications": [
+                {"issuer": q.issuer, "number": q.number, "valid_until": _iso(q.valid_until)}
+                for q in profile.qualifications.order_by("pk")
+            ],
+        }
+    ]
+
+
 def _iso(value) -> str | None:
     if value is None:
         return None

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from certificates.models import Certificate, CertificateNumberSequence
+from kos_portal.tasks import enqueue_on_commit
 from training.models import Enrolment, Session
 from training.selectors_history import add_months
 
@@ -113,19 +114,29 @@ def certificate_render_queue(*, certificate: Certificate) -> None:
     certificate.render_requested_at = now
     certificate.render_error = ""
     pk = certificate.pk
-    transaction.on_commit(lambda: certificate_render_task.delay(pk))
+    enqueue_on_commit(certificate_render_task, pk)
 
 
-@transaction.atomic
 def certificate_issue(*, enrolment: Enrolment) -> Certificate:
     """Issue the certificate for a passed enrolment and queue its PDF.
 
     One certificate per enrolment: a second call returns the existing one unchanged.
     Refuses (ValidationError) unless the enrolment's result is "passed".
     """
+    return certificate_issue_once(enrolment=enrolment)[0]
+
+
+@transaction.atomic
+def certificate_issue_once(*, enrolment: Enrolment) -> tuple[Certificate, bool]:
+    """certificate_issue, also saying whether this call issued it (False: it existed).
+
+    Exactly once per enrolment, whoever calls at the same time: the enrolment row is locked
+    and the number is taken in the same transaction, so a crash before the commit spends
+    no number and leaves the pass for the reconciler (services/pipeline.py).
+    """
     existing = Certificate.objects.filter(enrolment=enrolment).first()
     if existing is not None:
-        return existing
+        return existing, False
     # Lock the enrolment: two concurrent issues for it serialise here, and the second sees
     # the first's certificate instead of spending a number.
     enrolment = (
@@ -135,7 +146,7 @@ def certificate_issue(*, enrolment: Enrolment) -> Certificate:
     )
     existing = Certificate.objects.filter(enrolment=enrolment).first()
     if existing is not None:
-        return existing
+        return existing, False
     if enrolment.result != Enrolment.Result.PASSED:
         raise ValidationError(_("A certificate is issued only for a passed course."))
 
@@ -156,15 +167,15 @@ def certificate_issue(*, enrolment: Enrolment) -> Certificate:
     certificate_freeze(certificate=certificate, enrolment=enrolment)
     certificate.save()
     certificate_render_queue(certificate=certificate)
-    return certificate
+    return certificate, True
 
 
 def certificate_issue_on_pass(sender, *, enrolment: Enrolment, **kwargs) -> None:
-    """`training.signals.course_passed` receiver: issue the enrolment's certificate.
+    """`training.signals.course_passed` receiver: issue the enrolment's certificate at once.
 
-    The signal is sent after training's transaction has committed, so a failure here must
-    not reach training's caller: it is logged, and the certificate can be issued again
-    later (certificate_issue is idempotent).
+    Only the fast path: the signal is sent after training's transaction has committed, so
+    a failure here must not reach training's caller. It is logged, and the beat reconciler
+    (services/pipeline.py) issues what this missed, from the pass in the database.
     """
     try:
         certificate_issue(enrolment=enrolment)

@@ -190,7 +190,9 @@ def register_member_hooks() -> None:
     from members.services.erasure import member_erased
     from members.services.self_service import export_section_register
 
-    export_section_register("certificates", member_certificates_export)
+    export_section_register(
+        "certificates", member_certificates_export, models=("certificates.Certificate",)
+    )
     member_erased.connect(_on_member_erased, dispatch_uid="certificates.anonymise")
 
 

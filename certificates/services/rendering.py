@@ -20,6 +20,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import segno
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -27,6 +28,7 @@ from django.template import loader
 from django.utils import timezone
 
 from certificates.models import Certificate
+from kos_portal.tasks import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -197,13 +199,14 @@ def certificate_render(*, certificate: Certificate) -> None:
     """Render the certificate's PDF and store it, replacing any earlier file.
 
     Sets render_status done (or failed with render_error on a permanent error, e.g. a
-    template bug) and counts the attempt. OSError (disk, storage) is raised for the
-    caller to retry. Rendering the same certificate again leaves one file.
+    template bug) and counts the attempt. OSError (disk, storage) and the task's soft time
+    limit are raised for the caller to retry. Rendering the same certificate again leaves
+    one file. Once rendered, the "certificate ready" email is queued after commit if due.
     """
     certificate.render_attempts += 1
     try:
         content = certificate_pdf_bytes(certificate)
-    except OSError:
+    except (OSError, SoftTimeLimitExceeded):  # transient, or too slow this time: retry
         raise
     except Exception as exc:  # anything else will fail again the same way: stop here
         logger.exception("Rendering certificate %s failed", certificate.number)
@@ -227,6 +230,10 @@ def certificate_render(*, certificate: Certificate) -> None:
     certificate.save(
         update_fields=["pdf", "render_status", "rendered_at", "render_error", "render_attempts"]
     )
+    if certificate.ready_email_due:
+        from certificates.tasks import certificate_ready_email_task  # tasks import this module
+
+        enqueue_on_commit(certificate_ready_email_task, certificate.pk)
 
 
 def certificate_render_claimed(*, certificate_id: int) -> bool:
@@ -278,7 +285,8 @@ def certificate_render_reconcile(*, limit: int = 1000) -> int:
         )
         if pks:
             Certificate.objects.filter(pk__in=pks).update(render_requested_at=now)
-            transaction.on_commit(lambda: [certificate_render_task.delay(pk) for pk in pks])
+            for pk in pks:
+                enqueue_on_commit(certificate_render_task, pk)
     if pks:
         logger.warning("Re-queued %d certificate(s) left pending too long", len(pks))
     return len(pks)

@@ -24,6 +24,8 @@ from kos_portal import access
 from kos_portal.access import require
 from kos_portal.exports import export_response
 from kos_portal.pagination import Paginator
+from members.models import PersonalDataAccess
+from members.services.access_log import personal_data_access_log, request_detail
 
 PAGE_SIZE = 50
 
@@ -89,6 +91,13 @@ def certificate_export(request):
         for c in certificates.iterator(chunk_size=500)
     )
     fmt = "xlsx" if request.GET.get("format") == "xlsx" else "csv"
+    # Holders' names leave the portal: logged like every other export (#13).
+    personal_data_access_log(
+        user=request.user,
+        action=PersonalDataAccess.Action.EXPORT,
+        member_count=certificates.count(),
+        detail=request_detail(request, f"certificates {fmt}"),
+    )
     return export_response(fmt, f"certificates-{today.isoformat()}", header, rows)
 
 
@@ -103,6 +112,13 @@ def _detail_context(request, certificate: Certificate) -> dict:
 @login_required
 def certificate_detail(request, certificate_pk: int):
     certificate = selectors.certificate_get_for(request.user, certificate_pk)
+    if certificate.member.user_id != request.user.pk:  # staff or the session's instructor
+        personal_data_access_log(
+            user=request.user,
+            action=PersonalDataAccess.Action.VIEW,
+            member=certificate.member,
+            detail="certificate",
+        )
     return render(
         request, "certificates/certificate_detail.html", _detail_context(request, certificate)
     )
@@ -120,6 +136,14 @@ def certificate_download(request, certificate_pk: int):
     certificate = selectors.certificate_get_for(request.user, certificate_pk)
     if certificate.render_status != Certificate.RenderStatus.DONE or not certificate.pdf:
         raise Http404(_("The PDF is not ready yet."))
+    if certificate.member.user_id != request.user.pk:  # one's own certificate is not logged
+        personal_data_access_log(
+            user=request.user,
+            action=PersonalDataAccess.Action.EXPORT,
+            member=certificate.member,
+            club=certificate.club,
+            detail=request_detail(request, "certificate pdf"),
+        )
     return FileResponse(
         certificate.pdf.open("rb"),
         as_attachment=True,
@@ -172,7 +196,16 @@ def certificate_revoke(request, certificate_pk: int):
 def _session_for_bulk(request, session_pk: int):
     session = selectors.session_get_for(request.user, session_pk)
     require(request.user, "certificates.bulk_download", session)
-    return session, selectors.session_certificates_for(request.user, session)
+    certificates = selectors.session_certificates_for(request.user, session)
+    if certificates:
+        personal_data_access_log(
+            user=request.user,
+            action=PersonalDataAccess.Action.EXPORT,
+            club=session.club,
+            member_count=len(certificates),
+            detail=request_detail(request, "session certificates"),
+        )
+    return session, certificates
 
 
 def _bulk_filename(session, extension: str) -> str:

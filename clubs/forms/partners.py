@@ -9,7 +9,6 @@ from clubs.services.partners import MAX_DOCUMENT_BYTES, agreement_document_valid
 from kos_portal import access
 
 DOCUMENT_ACCEPT = ".pdf,.docx,.odt,.jpg,.jpeg,.png"
-MAX_IMPORT_BYTES = 20 * 1024 * 1024  # the whole country's OSP units are about 1.5 MB
 
 
 class PartnerForm(forms.ModelForm):
@@ -105,25 +104,3 @@ class PartnerLinkForm(forms.ModelForm):
         # The model's checks would read the club from the instance before the service
         # checks the user's rights; the service does the model-level checks itself.
         pass
-
-
-class PartnerImportForm(forms.Form):
-    """The CSV file for the web import."""
-
-    file = forms.FileField(
-        label=_("CSV file"),
-        help_text=_("UTF-8 or Windows-1250 (Excel “CSV”), separated by commas or semicolons."),
-        widget=forms.FileInput(attrs={"accept": ".csv,text/csv"}),
-    )
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > MAX_IMPORT_BYTES:
-            raise forms.ValidationError(_("The file is larger than 20 MB."))
-        return upload
-
-
-class PartnerImportConfirmForm(forms.Form):
-    """The signed reference to the file checked in the dry run."""
-
-    token = forms.CharField(widget=forms.HiddenInput)

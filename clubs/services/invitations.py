@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from clubs.models import Assignment, Club, Invitation, Municipality
 from kos_portal import access
 from kos_portal.roles import Role
+from kos_portal.tasks import enqueue_on_commit
 
 
 def _invitation_target(
@@ -77,7 +78,7 @@ def _queue_send(invitation: Invitation) -> None:
     from clubs.tasks import invitation_send_task  # tasks import services' models only
 
     pk = invitation.pk
-    transaction.on_commit(lambda: invitation_send_task.delay(pk))
+    enqueue_on_commit(invitation_send_task, pk)
 
 
 def invitation_email_send(*, invitation: Invitation) -> None:

@@ -23,6 +23,7 @@ from clubs.models import (
     search_key,
 )
 from kos_portal.roles import Role
+from kos_portal.tasks import enqueue_on_commit
 
 MESSAGE_MAX_LENGTH = 5000
 
@@ -64,7 +65,7 @@ def contact_message_create(
     from clubs.tasks import contact_message_send_task  # tasks import this module
 
     pk = contact.pk
-    transaction.on_commit(lambda: contact_message_send_task.delay(pk))
+    enqueue_on_commit(contact_message_send_task, pk)
     return contact
 
 
@@ -188,7 +189,7 @@ def club_propose(
     from clubs.tasks import club_proposal_notify_task  # tasks import this module
 
     pk = club.pk
-    transaction.on_commit(lambda: club_proposal_notify_task.delay(pk))
+    enqueue_on_commit(club_proposal_notify_task, pk)
     return club
 
 

@@ -15,12 +15,9 @@ from django.views.decorators.http import require_POST
 from clubs import partner_selectors as selectors
 from clubs.forms.partners import (
     PartnerForm,
-    PartnerImportConfirmForm,
-    PartnerImportForm,
     PartnerLinkForm,
 )
 from clubs.partner_filters import PartnerFilter
-from clubs.services import partner_import as importer
 from clubs.services import partners as services
 from kos_portal import access
 from kos_portal.access import require
@@ -262,60 +259,3 @@ def partner_link_document(request, link_pk: int):
     response = FileResponse(document, as_attachment=True, filename=filename)
     response["Cache-Control"] = "private, no-store"
     return response
-
-
-# --- Import --------------------------------------------------------------------------
-
-
-@login_required
-def partner_import(request):
-    """Upload → dry run (errors per row, or what would change) → confirm → import."""
-    require(request.user, "clubs.import_partners")
-    context: dict = {}
-    if request.method == "POST" and "token" in request.POST:
-        confirm = PartnerImportConfirmForm(request.POST)
-        if confirm.is_valid():
-            token = confirm.cleaned_data["token"]
-            try:
-                data = importer.import_upload_load(token=token, user=request.user)
-                result = importer.partner_import(data=data, user=request.user)
-            except (ValidationError, importer.PartnerImportError) as error:
-                messages.error(request, " ".join(_messages(error)))
-                return redirect("clubs:partner-import")
-            if result.ok:
-                importer.import_upload_discard(token=token)
-                messages.success(
-                    request,
-                    _(
-                        "Partners imported: %(created)s created, %(updated)s updated, "
-                        "%(unchanged)s unchanged."
-                    )
-                    % {
-                        "created": result.created,
-                        "updated": result.updated,
-                        "unchanged": result.unchanged,
-                    },
-                )
-                return redirect("clubs:partner-list")
-            importer.import_upload_discard(token=token)  # the register changed meanwhile
-            context["result"] = result
-        form = PartnerImportForm()
-    else:
-        form = PartnerImportForm(request.POST or None, request.FILES or None)
-        if form.is_valid():
-            data = form.cleaned_data["file"].read()
-            try:
-                result = importer.partner_import(data=data, user=request.user, dry_run=True)
-            except (ValidationError, importer.PartnerImportError) as error:
-                form.add_error("file", " ".join(_messages(error)))
-            else:
-                context["result"] = result
-                if result.ok and (result.created or result.updated):
-                    token = importer.import_upload_store(data=data, user=request.user)
-                    context["confirm"] = PartnerImportConfirmForm(initial={"token": token})
-    context["form"] = form
-    return render(request, "clubs/partner_import.html", context)
-
-
-def _messages(error: Exception) -> list[str]:
-    return error.messages if isinstance(error, ValidationError) else [str(error)]

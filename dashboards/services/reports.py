@@ -37,6 +37,7 @@ from certificates.services import rendering
 from clubs.models import Club, Municipality, Partner, PartnerLink, Pillar
 from dashboards.models import GminaReport
 from kos_portal.exports import safe_cell
+from kos_portal.tasks import enqueue_on_commit
 from members.models import Membership
 from resilience.models import CorrectiveAction, Exercise, ExerciseParticipation, Threat
 from training.models import Enrolment, InstructorQualification, Session
@@ -883,7 +884,8 @@ def report_reconcile(*, limit: int = 100) -> int:
         )
         if pks:
             GminaReport.objects.filter(pk__in=pks).update(requested_at=now)
-            transaction.on_commit(lambda: [report_render_task.delay(pk) for pk in pks])
+            for pk in pks:
+                enqueue_on_commit(report_render_task, pk)
     if pks:
         logger.warning("Re-queued %d report(s) left pending too long", len(pks))
     return len(pks)
@@ -944,7 +946,7 @@ def report_request(*, municipality: Municipality, year: int, requested_by) -> Gm
 
     from dashboards.report_tasks import report_render_task  # the tasks import this module
 
-    transaction.on_commit(lambda: report_render_task.delay(report.pk))
+    enqueue_on_commit(report_render_task, report.pk)
     return report
 
 

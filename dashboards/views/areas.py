@@ -8,7 +8,6 @@ of queries per page. Each table on a page downloads as CSV or XLSX, scoped like 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -36,6 +35,7 @@ from kos_portal import access
 from kos_portal.access import require
 from kos_portal.exports import export_response
 from kos_portal.roles import Role
+from kos_portal.tasks import enqueue_on_commit
 
 EXPORT_FORMATS = ("csv", "xlsx")
 
@@ -67,7 +67,7 @@ def refresh(request):
     require(request.user, "dashboards.view_national")
     from dashboards.tasks import rollups_refresh_task
 
-    transaction.on_commit(rollups_refresh_task.delay)
+    enqueue_on_commit(rollups_refresh_task)
     messages.success(request, _("Refresh queued: the numbers will be updated in a few minutes."))
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(

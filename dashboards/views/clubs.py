@@ -17,7 +17,7 @@ from dashboards import charts
 from dashboards import selectors_club as sel
 from kos_portal.exports import export_response
 from members.models import PersonalDataAccess
-from members.services.access_log import personal_data_access_log
+from members.services.access_log import personal_data_access_log, request_detail
 
 EXPORT_FORMATS = ("csv", "xlsx")
 SAFE_METHODS = ("GET", "HEAD")
@@ -37,7 +37,7 @@ def club(request, club_pk: int):
         action=PersonalDataAccess.Action.LIST,
         club=club,
         member_count=len(expiring),
-        detail=request.get_full_path()[:500],
+        detail=request_detail(request),
     )
     sessions = sel.club_sessions(request.user, club)
     context = {
@@ -111,7 +111,7 @@ def club_export(request, club_pk: int, table: str):
             action=PersonalDataAccess.Action.EXPORT,
             club=club,
             member_count=len(certificates),
-            detail=f"{fmt}: {request.path}"[:500],
+            detail=request_detail(request, fmt),
         )
         header, rows = sel.expiring_table(certificates)
     filename = f"club-{club.pk}-{table}-{timezone.localdate().isoformat()}"

@@ -12,6 +12,7 @@ from django.utils.translation import pgettext_lazy
 from clubs.forms.invitations import TerytMunicipalityField
 from clubs.forms.public import HoneypotMixin
 from clubs.models import Municipality
+from members import age
 from members.consent_texts import CONSENT_TEXTS, GUARDIAN_CONSENT
 from members.models import ConsentMethod, ConsentPurpose, Membership, PersonalDataAccess, Skill
 from members.services.registration import normalise_email, normalise_phone
@@ -77,10 +78,27 @@ class PersonFieldsMixin(forms.Form):
         return cleaned
 
 
+def guardian_relation_field() -> forms.CharField:
+    return forms.CharField(
+        label=_("Relation to the person"),
+        max_length=50,
+        required=False,
+        help_text=_("e.g. mother, father, legal guardian"),
+    )
+
+
+GUARDIAN_FIELDS_MESSAGE = _(
+    "For a guardian's consent give their name, their relation to the person, their contact "
+    "and the date."
+)
+
+
 class GuardianFieldsMixin(forms.Form):
-    """The guardian's consent for a minor: all three fields, or none."""
+    """The guardian's consent for a minor: all four fields, or none. Under 16 the
+    guardian also gives the consents below (#13)."""
 
     guardian_name = forms.CharField(label=_("Guardian's name"), max_length=200, required=False)
+    guardian_relation = guardian_relation_field()
     guardian_contact = forms.CharField(
         label=_("Guardian's phone or email"), max_length=200, required=False
     )
@@ -92,12 +110,10 @@ class GuardianFieldsMixin(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        keys = ("guardian_name", "guardian_contact", "guardian_consent_date")
+        keys = ("guardian_name", "guardian_relation", "guardian_contact", "guardian_consent_date")
         given = [bool(cleaned.get(key)) for key in keys]
         if any(given) and not all(given):
-            raise ValidationError(
-                _("For a guardian's consent give their name, their contact and the date.")
-            )
+            raise ValidationError(GUARDIAN_FIELDS_MESSAGE)
         return cleaned
 
     def guardian(self) -> dict | None:
@@ -105,6 +121,7 @@ class GuardianFieldsMixin(forms.Form):
             return None
         return {
             "guardian_name": self.cleaned_data["guardian_name"],
+            "guardian_relation": self.cleaned_data["guardian_relation"],
             "guardian_contact": self.cleaned_data["guardian_contact"],
             "consent_date": self.cleaned_data["guardian_consent_date"],
             "text_version": GUARDIAN_CONSENT.version,
@@ -190,7 +207,10 @@ class ConsentRecordForm(forms.Form):
         coerce=lambda value: value == "1",
     )
     method = forms.ChoiceField(label=_("How"), choices=STAFF_METHODS, initial="paper")
+    # A guardian's consent to membership; and, for a person under 16, the guardian who
+    # gives the consent to a purpose (name and relation; an email contact is kept).
     guardian_name = forms.CharField(label=_("Guardian's name"), max_length=200, required=False)
+    guardian_relation = guardian_relation_field()
     guardian_contact = forms.CharField(
         label=_("Guardian's phone or email"), max_length=200, required=False
     )
@@ -201,12 +221,33 @@ class ConsentRecordForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("kind") == self.GUARDIAN and cleaned.get("given"):
-            keys = ("guardian_name", "guardian_contact", "guardian_consent_date")
+            keys = (
+                "guardian_name",
+                "guardian_relation",
+                "guardian_contact",
+                "guardian_consent_date",
+            )
             if not all(cleaned.get(key) for key in keys):
-                raise ValidationError(
-                    _("For a guardian's consent give their name, their contact and the date.")
-                )
+                raise ValidationError(GUARDIAN_FIELDS_MESSAGE)
+        elif cleaned.get("given") and bool(cleaned.get("guardian_name")) != bool(
+            cleaned.get("guardian_relation")
+        ):
+            raise ValidationError(
+                _("Give both the guardian's name and their relation to the person.")
+            )
         return cleaned
+
+    def consent_guardian(self):
+        """The guardian giving a purpose's consent, when the form names one."""
+        from members.services.consents import Guardian
+
+        if not self.cleaned_data.get("guardian_name"):
+            return None
+        return Guardian.from_contact(
+            name=self.cleaned_data["guardian_name"],
+            relation=self.cleaned_data["guardian_relation"],
+            contact=self.cleaned_data.get("guardian_contact", ""),
+        )
 
 
 class PublicApplicationForm(HoneypotMixin, PersonFieldsMixin, forms.Form):
@@ -221,10 +262,54 @@ class PublicApplicationForm(HoneypotMixin, PersonFieldsMixin, forms.Form):
     consent_membership_data = consent_field(ConsentPurpose.MEMBERSHIP_DATA, required=True)
     consent_images = consent_field(ConsentPurpose.IMAGES)
     consent_email_news = consent_field(ConsentPurpose.EMAIL_NEWS)
+    # Under 18: the parent or legal guardian fills these in with the applicant (#13).
+    guardian_name = forms.CharField(
+        label=_("Parent's or legal guardian's name"), max_length=200, required=False
+    )
+    guardian_relation = guardian_relation_field()
+    guardian_email = forms.EmailField(
+        label=_("Parent's or legal guardian's email"), max_length=254, required=False
+    )
+    guardian_agrees = forms.BooleanField(label=GUARDIAN_CONSENT.text, required=False)
+
+    guardian_help = _(
+        "Under 18: a parent or legal guardian fills in this part. Under 16 they also give "
+        "the consents above; without them we keep only what the application needs, and the "
+        "club can accept the applicant only once a guardian has consented."
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["email"].required = True
+
+    def clean_guardian_email(self):
+        return normalise_email(self.cleaned_data["guardian_email"])
+
+    def clean(self):
+        cleaned = super().clean()
+        keys = ("guardian_name", "guardian_relation", "guardian_email", "guardian_agrees")
+        given = [bool(cleaned.get(key)) for key in keys]
+        if any(given) and not all(given):
+            raise ValidationError(
+                _(
+                    "The parent or legal guardian must give their name, their relation to the "
+                    "applicant and their email, and tick their consent."
+                )
+            )
+        birth_date = cleaned.get("birth_date")
+        if all(given) and birth_date and not age.is_minor(birth_date):
+            raise ValidationError(
+                _("The applicant is an adult: leave the parent's or guardian's part empty.")
+            )
+        return cleaned
+
+    def guardian(self) -> dict | None:
+        if not self.cleaned_data.get("guardian_agrees"):
+            return None
+        return {
+            key: self.cleaned_data[key]
+            for key in ("guardian_name", "guardian_relation", "guardian_email")
+        }
 
     def consents(self) -> dict[str, bool]:
         return {

@@ -13,7 +13,10 @@ EXTENSIONS = (".csv", ".xlsx")
 class RosterUploadForm(forms.Form):
     file = forms.FileField(
         label=_("Roster file (CSV or XLSX)"),
-        help_text=_("The first row names the columns; you choose which is which next."),
+        help_text=_(
+            "The first row names the columns; you choose which is which next. At most "
+            "10,000 rows and 10 MB."
+        ),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
     )
 

@@ -3,7 +3,10 @@
 Erasure anonymises rather than deletes: the Member row, its memberships, status history,
 consent events and certificates stay, so counts by gmina, age band, club status and pillar
 do not change. What identifies the person goes: names, contacts, free text (which may
-name people), the exact date of birth and the login. See docs/rodo.md.
+name people), the exact date of birth, the login, guardians' names on consents, the
+person's email in the access log, and, through erasure_sweep, every copy of their full
+name, email or phone in any other table or staged roster file. Apps above delete what
+they hold (certificates: the holder's name and the PDF). See docs/rodo.md.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from django.utils.translation import gettext as _
 from clubs.models import Assignment
 from kos_portal import access
 from members.models import (
+    Consent,
     GuardianConsent,
     Guardianship,
     LoginInvitation,
@@ -30,6 +34,7 @@ from members.models import (
     MembershipStatusChange,
     PersonalDataAccess,
 )
+from members.services import erasure_sweep
 
 # Sent after a person was anonymised, with member=...; apps above (training,
 # certificates) listen and clear the personal data they copied.
@@ -38,7 +43,7 @@ member_erased = Signal()
 ERASE_PERMISSION = "members.erase_member"
 RETENTION_BATCH_SIZE = 200
 # RFC 2606 reserves .invalid: mail to it can never be delivered.
-ERASED_EMAIL_DOMAIN = "erased.invalid"
+ERASED_EMAIL_DOMAIN = erasure_sweep.ERASED_EMAIL_DOMAIN
 
 
 def member_erase_allowed(user, member: Member) -> bool:
@@ -69,6 +74,9 @@ def member_erase(*, member: Member, erased_by, reason: str) -> Member:
     if member.is_anonymised:
         return member
     user = member.user
+    identifiers = _identifiers(member)
+    own_email = member.email  # cleared below; the access log still has it
+    names = (member.first_name, member.last_name)
     if member.birth_date is not None:
         member.birth_year = member.birth_date.year  # the age band survives erasure
     member.first_name = member.last_name = ""
@@ -97,15 +105,64 @@ def member_erase(*, member: Member, erased_by, reason: str) -> Member:
     )
     Membership.objects.filter(member=member).update(status_reason="", application_message="")
     MembershipStatusChange.objects.filter(membership__member=member).update(reason="")
-    GuardianConsent.objects.filter(member=member).update(guardian_name="", guardian_contact="")
+    GuardianConsent.objects.filter(member=member).update(
+        guardian_name="", guardian_contact="", guardian_relation=""
+    )
+    Consent.objects.filter(member=member).update(
+        guardian_name="", guardian_relation="", guardian_email=""
+    )
+    erased_email = f"erased-member-{member.pk}@{ERASED_EMAIL_DOMAIN}"
     # Guardians lose the person, and links still in the post no longer work (logins.py).
     Guardianship.objects.filter(member=member).delete()
     LoginInvitation.objects.filter(member=member).delete()
     if user is not None:
         _login_close(user)
+        erased_email = user.email
+    _access_log_scrub(
+        member=member, user=user, own_email=own_email, identifiers=identifiers, email=erased_email
+    )
+    # Copies elsewhere (admin history, invitations, reminders, messages, other apps'
+    # tables) and staged roster files: found by value (#13).
+    erasure_sweep.everywhere_redact(identifiers)
+    erasure_sweep.staged_uploads_forget(identifiers, names)
+    reason = erasure_sweep.redact(reason, identifiers)  # "request of Zofia Nowak" names her
     _log_erasure(member=member, erased_by=erased_by, reason=reason)
     transaction.on_commit(lambda: member_erased.send(sender=Member, member=member))
     return member
+
+
+def _identifiers(member: Member) -> list[str]:
+    """What names the person (and their guardians) as text: full name, emails, phones."""
+    guardians = list(member.guardian_consents.values_list("guardian_name", "guardian_contact"))
+    given = list(member.consents.values_list("guardian_name", "guardian_email"))
+    user_email = member.user.email if member.user_id else ""
+    return erasure_sweep.identifiers_of(
+        f"{member.first_name} {member.last_name}",
+        f"{member.last_name} {member.first_name}",
+        member.email,
+        user_email,
+        member.emergency_contact_name,
+        *erasure_sweep.phone_variants(member.phone),
+        *erasure_sweep.phone_variants(member.emergency_contact_phone),
+        *[value for pair in guardians + given for value in pair],
+    )
+
+
+def _access_log_scrub(
+    *, member: Member, user, own_email: str, identifiers: list[str], email: str
+) -> None:
+    """The log keeps its rows (who looked at what, when), but not the person's identity:
+    their own email as the viewer becomes the erased login's address, and any detail
+    about them loses identifiers."""
+    rows = PersonalDataAccess.objects.all()
+    own = Q(user_email__iexact=own_email) if own_email else Q(pk__in=[])
+    if user is not None:
+        own |= Q(user=user)
+    rows.filter(own).update(user_email=email)
+    detail = [PersonalDataAccess._meta.get_field("detail")]
+    erasure_sweep.rows_redact(
+        PersonalDataAccess, detail, identifiers, base=rows.filter(Q(member=member) | own)
+    )
 
 
 def _login_close(user) -> None:
@@ -115,8 +172,10 @@ def _login_close(user) -> None:
     a unique, undeliverable address, so the person can sign up afresh one day.
     """
     from allauth.account.models import EmailAddress
+    from allauth.mfa.models import Authenticator
 
     EmailAddress.objects.filter(user=user).delete()
+    Authenticator.objects.filter(user=user).delete()
     user.email = f"erased-{user.pk}-{secrets.token_hex(4)}@{ERASED_EMAIL_DOMAIN}"
     user.first_name = user.last_name = ""
     user.is_active = False

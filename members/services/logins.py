@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from clubs.models import Club
 from clubs.services.invitations import account_create_verified
 from kos_portal import access
+from kos_portal.tasks import enqueue_on_commit
 from members import age
 from members.models import Guardianship, LoginInvitation, Member, Membership
 from members.services.registration import member_user_link, normalise_email
@@ -116,8 +117,7 @@ def login_invite(
     if send:
         from members.tasks import login_invitation_send_task  # tasks import services
 
-        pk = invitation.pk
-        transaction.on_commit(lambda: login_invitation_send_task.delay(pk))
+        enqueue_on_commit(login_invitation_send_task, invitation.pk)
     return invitation
 
 

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kos_portal.tasks import enqueue_on_commit
 from members.models import LoginInvitation, Membership, MembershipStatusChange
 from members.services.consents import guardian_consent_missing
 
@@ -154,7 +155,7 @@ def application_decide(
     from members.tasks import application_result_send_task  # tasks import services
 
     change_pk = change.pk
-    transaction.on_commit(lambda: application_result_send_task.delay(change_pk))
+    enqueue_on_commit(application_result_send_task, change_pk)
     return membership
 
 

@@ -20,6 +20,7 @@ from members import age
 from members.consent_texts import REQUIRED_PURPOSES
 from members.models import ConsentMethod, Member, Membership, MembershipStatusChange, Skill
 from members.services.consents import (
+    Guardian,
     consents_record,
     guardian_consent_missing,
     guardian_consent_record,
@@ -165,10 +166,12 @@ def member_register(
     `link_to` adds the membership to a person already registered elsewhere (one of
     `member_find_duplicates` for the same data) instead of creating a new one; their
     stored data is kept and only blanks are filled in. `guardian` holds guardian_name,
-    guardian_contact, consent_date (and optionally text_version).
+    guardian_relation, guardian_contact, consent_date (and optionally text_version).
 
-    The membership is active, except for a minor without a guardian's consent: they are
-    registered as an applicant until it is recorded. Safe to run twice: registering the
+    Consents are the person's own from 16 (a paper form: given_by staff_paper) and the
+    named guardian's under 16; under 16 without a guardian no consent and no skills are
+    recorded. The membership is active, except for a minor without a guardian's consent:
+    they are registered as an applicant until it is recorded. Safe to run twice: registering the
     same person in the same club again returns the existing membership.
     """
     if not access.can(registered_by, "members.register_member", club):
@@ -224,19 +227,27 @@ def member_register(
             emergency_contact_name=normalise_name(emergency_contact_name),
             emergency_contact_phone=emergency_contact_phone,
         )
-    if skills:
-        member.skills.add(*skills)
-    consents_record(member=member, consents=consents, recorded_by=registered_by, method=method)
+    child_without_guardian = age.needs_guardian_for_consent(member.birth_date) and not guardian
+    if skills and not child_without_guardian:  # under 16 without a guardian: only what
+        member.skills.add(*skills)  # membership strictly needs is kept (#13)
     if guardian:
         guardian_consent_record(
             member=member,
             guardian_name=guardian.get("guardian_name", ""),
             guardian_contact=guardian.get("guardian_contact", ""),
+            guardian_relation=guardian.get("guardian_relation", ""),
             consent_date=guardian.get("consent_date"),
             text_version=guardian.get("text_version"),
             recorded_by=registered_by,
             method=method,
         )
+    consents_record(
+        member=member,
+        consents=consents,
+        recorded_by=registered_by,
+        method=method,
+        guardian=_guardian(guardian),
+    )
     waiting = guardian_consent_missing(member)
     membership = Membership.objects.filter(member=member, club=club).first()
     if membership is None:
@@ -254,6 +265,17 @@ def member_register(
             membership=membership, to_status=Status.ACTIVE, changed_by=registered_by
         )
     return membership
+
+
+def _guardian(guardian: dict | None) -> Guardian | None:
+    """The consent giver named in a registration's guardian data (None without one)."""
+    if not guardian or not (guardian.get("guardian_name") or "").strip():
+        return None
+    return Guardian.from_contact(
+        name=guardian["guardian_name"],
+        relation=guardian.get("guardian_relation", ""),
+        contact=guardian.get("guardian_contact", ""),
+    )
 
 
 def _fill_blanks(member: Member, **values) -> None:
@@ -356,8 +378,16 @@ def membership_apply(
     municipality: Municipality | None = None,
     message: str = "",
     consents: dict[str, bool] | None = None,
+    guardian: dict | None = None,
 ) -> Membership:
     """A citizen's application to join an active club; it waits for the leader's decision.
+
+    `guardian` (guardian_name, guardian_relation, guardian_email) is the parent or legal
+    guardian who filled in the form with a minor and agreed to the membership: their
+    consent is recorded (online, today). Under 16 the consents are the guardian's; without
+    a guardian only what the application needs is kept, no consent is recorded and the
+    applicant cannot be accepted until a guardian consents. From 16 the consents are the
+    applicant's own.
 
     The applicant is matched to an existing person only when email, name and date of birth
     all agree, so nobody can attach an application to someone else's record by typing
@@ -402,7 +432,25 @@ def membership_apply(
     )
     if membership is not None and membership.status != Status.LEFT:
         return membership  # pending already, or a member: nothing to apply for
-    consents_record(member=member, consents=consents, recorded_by=None, method=ConsentMethod.ONLINE)
+    if guardian and age.is_minor(member.birth_date):
+        guardian_consent_record(
+            member=member,
+            guardian_name=guardian.get("guardian_name", ""),
+            guardian_contact=guardian.get("guardian_email", ""),
+            guardian_relation=guardian.get("guardian_relation", ""),
+            consent_date=timezone.localdate(),
+            recorded_by=None,
+            method=ConsentMethod.ONLINE,
+        )
+    consents_record(
+        member=member,
+        consents=consents,
+        recorded_by=None,
+        method=ConsentMethod.ONLINE,
+        guardian=_guardian(
+            guardian and {**guardian, "guardian_contact": guardian.get("guardian_email", "")}
+        ),
+    )
     if membership is None:
         membership = Membership(member=member, club=club, application_message=message)
         return membership_start(membership=membership, status=Status.APPLICANT, changed_by=None)

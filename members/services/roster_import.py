@@ -11,18 +11,11 @@ here, not a second record. Existing people's stored data is never overwritten.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-import secrets
-import zipfile
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
-from django.core import signing
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -30,8 +23,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from clubs.models import Club, Municipality, search_key
-from kos_portal import access
+from kos_portal import access, uploads
 from kos_portal.text import fold
+from kos_portal.uploads import Table, TableError, table_read
 from members import age
 from members.consent_texts import GUARDIAN_CONSENT, current_version
 from members.models import (
@@ -44,6 +38,7 @@ from members.models import (
     MembershipStatusChange,
     PersonalDataAccess,
 )
+from members.services.consents import Guardian, consent_giver_fields
 from members.services.registration import normalise_email, normalise_name, normalise_phone
 
 IMPORT_PERMISSION = "members.import_members"
@@ -78,7 +73,7 @@ GUARDIAN_MAX = GuardianConsent._meta.get_field("guardian_name").max_length
 OLDEST_AGE = 120
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 TERYT = re.compile(r"^\d{7}$")
-XLSX_MAGIC = b"PK\x03\x04"
+MAX_ROWS = uploads.MAX_ROWS  # 10,000 rows per file; the upload form says so
 PREVIEW_ROWS = 200
 BATCH_SIZE = 1000
 QUERY_CHUNK = 2000  # values per IN (...): well under SQLite's and PostgreSQL's limits
@@ -88,13 +83,7 @@ class RosterFileError(Exception):
     """The file can't be read at all (format, encoding, header). Nothing was written."""
 
 
-@dataclass
-class RosterFile:
-    """A roster file read into text cells: the header and (line number, cells) per row."""
-
-    header: list[str]
-    rows: list[tuple[int, list[str]]]
-    kind: str  # "csv" or "xlsx"
+RosterFile = Table  # header, rows as (line, cells), kind
 
 
 @dataclass
@@ -136,95 +125,34 @@ class RosterImportResult:
     def ok(self) -> bool:
         return not self.errors
 
+    def to_json(self) -> dict:
+        """What a background job keeps for the page: counts and the first 500 errors, no
+        preview (the job row is no place for people's data; it is deleted after a day)."""
+        return {
+            "rows": self.rows,
+            "errors": self.errors[:500],
+            "error_count": len(self.errors),
+            "new": self.new,
+            "in_club": self.in_club,
+            "linked": self.linked,
+            "dry_run": self.dry_run,
+        }
+
 
 # --- Reading the file ------------------------------------------------------------------
 
 
-def _decode(data: bytes) -> str:
-    """UTF-8 (with or without a BOM), else Windows-1250 as Polish Excel saves it."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1250")
-    except UnicodeDecodeError as error:
-        raise RosterFileError(
-            _("The file is neither UTF-8 nor Windows-1250 text. Save it as CSV (UTF-8) or XLSX.")
-        ) from error
-
-
-def _read_csv(data: bytes) -> RosterFile:
-    text = _decode(data)
-    if not text.strip():
-        raise RosterFileError(_("The file is empty."))
-    first_line = text.splitlines()[0]
-    # Polish Excel separates with ";", everything else with ","; the header tells which.
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = [cell.strip() for cell in next(reader)]
-    rows: list[tuple[int, list[str]]] = []
-    last_line = reader.line_num
-    try:
-        for cells in reader:
-            line = last_line + 1  # a quoted value may span lines: report where the row starts
-            last_line = reader.line_num
-            rows.append((line, [cell.strip() for cell in cells]))
-    except csv.Error as error:
-        raise RosterFileError(
-            _("Line %(line)s: the CSV can't be read (%(error)s).")
-            % {"line": last_line + 1, "error": error}
-        ) from error
-    return RosterFile(header=header, rows=rows, kind="csv")
-
-
-def _xlsx_cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == datetime.min.time() else str(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))  # phone numbers typed as numbers
-    return str(value).strip()
-
-
-def _read_xlsx(data: bytes) -> RosterFile:
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
-        raise RosterFileError(_("The file is not a readable XLSX workbook.")) from error
-    try:
-        sheet = workbook.worksheets[0]
-        lines = sheet.iter_rows(values_only=True)
-        header = [_xlsx_cell(cell) for cell in next(lines, ())]
-        rows = [
-            (number, [_xlsx_cell(cell) for cell in cells])
-            for number, cells in enumerate(lines, start=2)
-        ]
-    finally:
-        workbook.close()
-    return RosterFile(header=header, rows=rows, kind="xlsx")
-
-
 def roster_file_read(data: bytes) -> RosterFile:
-    """Read a CSV (UTF-8 or cp1250, `,` or `;`) or XLSX roster; the content decides which.
+    """Read a CSV (UTF-8 or cp1250, `,` `;` or tab) or XLSX roster with the one tabular
+    reader (kos_portal.uploads); the content decides which.
 
-    Empty rows are dropped. Raises RosterFileError when the file can't be read or has no
-    header or no rows.
+    Empty rows are dropped. Raises RosterFileError when the file can't be read, has no
+    header or no rows, or has more than MAX_ROWS rows (refused before reading the rest).
     """
-    roster = _read_xlsx(data) if data[:4] == XLSX_MAGIC else _read_csv(data)
-    while roster.header and not roster.header[-1]:
-        roster.header.pop()  # spreadsheets leave empty columns at the right
-    if not any(roster.header):
-        raise RosterFileError(_("The first line of the file should name the columns."))
-    roster.rows = [(line, cells) for line, cells in roster.rows if any(cells)]
-    if not roster.rows:
-        raise RosterFileError(_("The file has a header but no rows."))
-    return roster
+    try:
+        return table_read(data, max_rows=MAX_ROWS)
+    except TableError as error:
+        raise RosterFileError(str(error)) from error
 
 
 def _header_key(name: str) -> str:
@@ -265,78 +193,40 @@ def mapping_problems(mapping: dict[str, int], header: list[str]) -> list[str]:
 
 # --- Keeping the upload between the steps of the web flow --------------------------------
 
-UPLOAD_DIR = "imports"
-UPLOAD_MAX_AGE = timedelta(hours=24)
 UPLOAD_SALT = "members.roster-import"
-UPLOAD_NAME = re.compile(rf"^{UPLOAD_DIR}/[0-9a-f]{{32}}\.(csv|xlsx)$")
 
 
-def roster_upload_save(*, data: bytes, club: Club, user) -> str:
-    """Keep an uploaded roster in storage under a random name; return a signed token.
+def roster_upload_save(
+    *, club: Club, user, data: bytes | None = None, roster: RosterFile | None = None
+) -> str:
+    """Keep an uploaded roster, parsed, in the staged-upload store; return a signed token.
 
     The token names the file, the club and the user, so only the same user can continue
-    the same club's import with it, for UPLOAD_MAX_AGE; the browser never sends a path.
+    the same club's import with it, for a day; the browser never sends a path.
     """
-    kind = "xlsx" if data[:4] == XLSX_MAGIC else "csv"
-    name = default_storage.save(f"{UPLOAD_DIR}/{secrets.token_hex(16)}.{kind}", ContentFile(data))
-    return signing.dumps({"name": name, "club": club.pk, "user": user.pk}, salt=UPLOAD_SALT)
+    roster = roster if roster is not None else roster_file_read(data or b"")
+    return uploads.stage_save(table=roster, purpose=UPLOAD_SALT, user=user, bound={"club": club.pk})
 
 
-def _upload_name(token: str, *, club: Club, user) -> str:
+def roster_upload_load(*, token: str, club: Club, user) -> RosterFile:
+    """The parsed roster kept by roster_upload_save; RosterFileError when the token is
+    forged, expired, another user's or club's, or the file is gone."""
     try:
-        payload = signing.loads(token, salt=UPLOAD_SALT, max_age=UPLOAD_MAX_AGE.total_seconds())
-    except signing.BadSignature as error:  # SignatureExpired is a BadSignature
-        raise RosterFileError(_("The uploaded file has expired. Upload it again.")) from error
-    name = str(payload.get("name", ""))
-    if (
-        payload.get("club") != club.pk
-        or payload.get("user") != user.pk
-        or not UPLOAD_NAME.match(name)
-    ):
-        raise RosterFileError(_("The uploaded file has expired. Upload it again."))
-    return name
-
-
-def roster_upload_load(*, token: str, club: Club, user) -> bytes:
-    """The bytes of an upload kept by roster_upload_save; RosterFileError when the token
-    is forged, expired, another user's or club's, or the file is gone."""
-    name = _upload_name(token, club=club, user=user)
-    try:
-        with default_storage.open(name, "rb") as upload:
-            return upload.read()
-    except (FileNotFoundError, OSError) as error:
+        return uploads.stage_load(
+            token=token, purpose=UPLOAD_SALT, user=user, bound={"club": club.pk}
+        )
+    except uploads.StagedUploadGone as error:
         raise RosterFileError(_("The uploaded file has expired. Upload it again.")) from error
 
 
 def roster_upload_delete(*, token: str, club: Club, user) -> None:
     """Delete a kept upload (after the import). Safe to run twice."""
-    try:
-        name = _upload_name(token, club=club, user=user)
-    except RosterFileError:
-        return
-    default_storage.delete(name)
+    uploads.stage_discard(token=token, purpose=UPLOAD_SALT, user=user, bound={"club": club.pk})
 
 
 def roster_upload_cleanup(*, now: datetime | None = None) -> int:
-    """Delete kept uploads older than UPLOAD_MAX_AGE; returns how many. Safe to run twice."""
-    now = now or timezone.now()
-    try:
-        _dirs, files = default_storage.listdir(UPLOAD_DIR)
-    except (FileNotFoundError, NotImplementedError):
-        return 0
-    deleted = 0
-    for filename in files:
-        name = f"{UPLOAD_DIR}/{filename}"
-        if not UPLOAD_NAME.match(name):
-            continue
-        try:
-            modified = default_storage.get_modified_time(name)
-        except (FileNotFoundError, NotImplementedError):
-            continue
-        if now - modified > UPLOAD_MAX_AGE:
-            default_storage.delete(name)
-            deleted += 1
-    return deleted
+    """Delete kept uploads (of every import) older than a day; returns how many."""
+    return uploads.stage_cleanup(now=now)
 
 
 # --- Checking the rows -----------------------------------------------------------------
@@ -633,7 +523,13 @@ def _write(rows: list[RosterRow], *, club: Club, imported_by) -> None:
                 recorded_at=now,
                 recorded_by=user,
                 method=ConsentMethod.IMPORT,
-                by_guardian=row.is_minor,
+                **consent_giver_fields(  # under 16 the row's guardian, else the person
+                    birth_date=row.birth_date,
+                    method=ConsentMethod.IMPORT,
+                    guardian=Guardian.from_contact(
+                        name=row.guardian_name, contact=row.guardian_contact
+                    ),
+                ),
             )
             for row in joining
             if row.member_id not in consented
@@ -693,14 +589,17 @@ def _guardian_consents_on_record(member_ids: list[int]) -> set[tuple[int, str, d
 def roster_import(
     *,
     club: Club,
-    data: bytes,
     imported_by,
+    data: bytes | None = None,
+    roster: RosterFile | None = None,
     mapping: dict[str, int] | None = None,
     dry_run: bool = False,
     consent_forms_attested: bool = False,
+    progress=None,
 ) -> RosterImportResult:
     """Import a roster into `club`, all or nothing.
 
+    Give the file as `data` (bytes) or, parsed once at upload, as `roster`.
     `mapping` is target field -> column index (default: columns named like the fields).
     With `dry_run`, only reports: errors per line, or how many people are new, already in
     the club, or known from another club and linked. A real import needs
@@ -719,7 +618,7 @@ def roster_import(
         raise ValidationError(
             _("Confirm that you hold the signed consent forms of the people you import.")
         )
-    roster = roster_file_read(data)
+    roster = roster if roster is not None else roster_file_read(data or b"")
     mapping = default_mapping(roster.header) if mapping is None else dict(mapping)
     mapping = {name: index for name, index in mapping.items() if index is not None}
     problems = mapping_problems(mapping, roster.header)
@@ -727,6 +626,8 @@ def roster_import(
         raise RosterFileError(" ".join(problems))
     today = timezone.localdate()
     rows, errors = _check_rows(roster, mapping, today)
+    if progress:
+        progress(len(roster.rows) // 2, len(roster.rows))  # checked; matching and writing next
     result = RosterImportResult(rows=len(roster.rows), errors=errors, dry_run=dry_run)
     if errors:
         return result

@@ -36,7 +36,7 @@ from members.models import Member, Membership, PersonalDataAccess
 from members.services import consents as consent_services
 from members.services import memberships as membership_services
 from members.services import registration
-from members.services.access_log import personal_data_access_log
+from members.services.access_log import personal_data_access_log, request_detail
 from members.services.logins import login_invite_refusal
 
 Action = PersonalDataAccess.Action
@@ -78,7 +78,7 @@ def roster(request, club_pk: int):
         action=Action.LIST,
         club=club,
         member_count=len(page.object_list),
-        detail=request.get_full_path()[:500],
+        detail=request_detail(request),
     )
     counts = sel.roster_status_counts(request.user, club)
     context = {
@@ -87,6 +87,7 @@ def roster(request, club_pk: int):
         "filter_form": form,
         "counts": [(value, label, counts[value]) for value, label in Membership.Status.choices],
         "query": request.GET.urlencode(),
+        "status_choices": Membership.Status.choices,
     }
     return render(request, "members/roster.html", context)
 
@@ -104,8 +105,13 @@ def roster_export(request, club_pk: int):
         action=Action.EXPORT,
         club=club,
         member_count=len(rows),
-        detail=f"{fmt}: {request.GET.urlencode()}"[:500],
+        detail=request_detail(request, fmt),
     )
+    return roster_file(fmt, club, rows)
+
+
+def roster_file(fmt: str, club: Club, rows: list[Membership]):
+    """The roster's CSV or XLSX download of `rows` (the filtered list, or the ticked people)."""
     header = [
         _("Last name"),
         _("First name"),
@@ -314,6 +320,7 @@ def consent_record(request, member_pk: int):
                     member=member,
                     guardian_name=data["guardian_name"],
                     guardian_contact=data["guardian_contact"],
+                    guardian_relation=data["guardian_relation"],
                     consent_date=data["guardian_consent_date"],
                     recorded_by=request.user,
                     method=data["method"],
@@ -327,6 +334,7 @@ def consent_record(request, member_pk: int):
                     given=True,
                     recorded_by=request.user,
                     method=data["method"],
+                    guardian=form.consent_guardian(),
                 )
             else:
                 consent_services.consent_withdraw(
@@ -389,7 +397,7 @@ def application_list(request):
         user=request.user,
         action=Action.LIST,
         member_count=len(page.object_list),
-        detail=request.get_full_path()[:500],
+        detail=request_detail(request),
     )
     context = {"page": page, "decision_form": ApplicationDecisionForm()}
     return render(request, "members/application_list.html", context)
@@ -493,6 +501,7 @@ def club_apply(request, club_pk: int):
                     municipality=data["municipality"],
                     message=data["message"],
                     consents=form.consents(),
+                    guardian=form.guardian(),
                 )
             except ValidationError as error:
                 form.add_error(None, error)

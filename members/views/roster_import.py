@@ -7,14 +7,17 @@ steps, named only by a signed token (see roster_upload_save), never by a client 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from clubs.models import Club
+from kos_portal import uploads
 from kos_portal.access import require
 from members.forms.roster_import import RosterConfirmForm, RosterMappingForm, RosterUploadForm
 from members.services.roster_import import (
     IMPORT_PERMISSION,
+    UPLOAD_SALT,
     RosterFileError,
     default_mapping,
     roster_file_read,
@@ -42,7 +45,7 @@ def roster_import_view(request, club_pk: int):
         except RosterFileError as error:
             form.add_error("file", str(error))
         else:
-            token = roster_upload_save(data=data, club=club, user=request.user)
+            token = roster_upload_save(roster=roster, club=club, user=request.user)
             mapping_form = RosterMappingForm(
                 header=roster.header,
                 initial_mapping=default_mapping(roster.header),
@@ -55,8 +58,7 @@ def roster_import_view(request, club_pk: int):
 def _mapping_step(request, club: Club, step: str):
     token = request.POST.get("token", "")
     try:
-        data = roster_upload_load(token=token, club=club, user=request.user)
-        roster = roster_file_read(data)
+        roster = roster_upload_load(token=token, club=club, user=request.user)
     except RosterFileError as error:
         messages.error(request, str(error))
         return redirect("members:roster-import", club_pk=club.pk)
@@ -66,10 +68,22 @@ def _mapping_step(request, club: Club, step: str):
     if form.is_valid():
         # Without the ticked box, the confirmation shows the dry run again, with the error.
         dry_run = not (step == "confirm" and confirm_form.is_valid())
+        if len(roster.rows) > uploads.INLINE_ROWS:
+            from members.tasks import roster_import_task
+
+            job = uploads.job_start(
+                user=request.user,
+                purpose=UPLOAD_SALT,
+                token=token,
+                total=len(roster.rows),
+                options={"club": club.pk, "mapping": form.mapping, "dry_run": dry_run},
+                task=roster_import_task,
+            )
+            return redirect("members:roster-import-job", club_pk=club.pk, job_pk=job.pk)
         try:
             result = roster_import(
                 club=club,
-                data=data,
+                roster=roster,
                 imported_by=request.user,
                 mapping=form.mapping,
                 dry_run=dry_run,
@@ -105,3 +119,37 @@ def _render_mapping(request, club, form, *, roster, result=None, confirm_form=No
         "confirm_form": confirm_form or RosterConfirmForm(),
     }
     return render(request, "members/import_mapping.html", context)
+
+
+@login_required
+def roster_import_job(request, club_pk: int, job_pk: int):
+    """A large roster checked or imported by a worker: a progress bar (polled), then the
+    result, with the confirmation after a clean dry run."""
+    club = get_object_or_404(Club.objects.visible_to(request.user), pk=club_pk)
+    require(request.user, IMPORT_PERMISSION, club)
+    job = uploads.job_get_for(request.user, job_pk, UPLOAD_SALT)
+    if job.options.get("club") != club.pk:
+        raise Http404
+    result = dict(job.result or {}) if job.state == job.State.DONE else None
+    if result is not None and not result["error_count"] and not result["dry_run"]:
+        if request.htmx:
+            response = HttpResponse()
+            response["HX-Redirect"] = request.path
+            return response
+        messages.success(
+            request,
+            _(
+                "Roster imported: %(new)s new, %(linked)s linked to people from other "
+                "clubs, %(in_club)s already in the club."
+            )
+            % result,
+        )
+        return redirect("members:roster", club_pk=club.pk)
+    context = {"club": club, "job": job, "result": result}
+    if request.htmx:
+        response = render(request, "members/_import_job.html", context)
+        if job.finished:
+            response["HX-Redirect"] = request.path
+        return response
+    context["confirm_form"] = RosterConfirmForm()
+    return render(request, "members/import_job.html", context)

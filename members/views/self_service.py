@@ -21,6 +21,7 @@ from members.services.self_service import (
     own_consent_withdraw,
     own_data_export,
     own_data_pdf,
+    own_data_tables,
     own_member_get,
 )
 
@@ -105,6 +106,7 @@ def _export_context(request, fmt: str, member_pk: int | None = None) -> dict:
         "data": data,
         "consents": consent_overview(member),
         "urls": _urls(member_pk),
+        "tables": own_data_tables(data),
     }
 
 

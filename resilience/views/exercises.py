@@ -13,7 +13,7 @@ from clubs.models import Club, Municipality
 from kos_portal import access
 from kos_portal.pagination import Paginator
 from members.models import Member, PersonalDataAccess
-from members.services.access_log import personal_data_access_log
+from members.services.access_log import personal_data_access_log, request_detail
 from resilience import selectors_threats as sel
 from resilience.forms_exercises import (
     GMINA_LEVEL,
@@ -87,7 +87,7 @@ def _log_list(request, exercise: Exercise, count: int) -> None:
         action=PersonalDataAccess.Action.LIST,
         club=exercise.club,
         member_count=count,
-        detail=request.get_full_path(),
+        detail=request_detail(request),
     )
 
 

@@ -19,6 +19,7 @@ from django_ratelimit.core import is_ratelimited
 from clubs.models import Municipality
 from kos_portal import exports
 from kos_portal.access import require
+from kos_portal.logs import no_access_log
 from kos_portal.pagination import Paginator
 from resilience import selectors_pulse as selectors
 from resilience.forms_pulse import SurveyAnswerForm, SurveyForm
@@ -101,6 +102,7 @@ def _too_many(request):
 
 # Public. never_cache: a shared cache must not keep a page with the form's CSRF token.
 # Nothing in this view logs or stores who answered (docs/pulse.md).
+@no_access_log  # anonymous: not even the time of an answer is logged (docs/pulse.md)
 @never_cache
 @require_http_methods(["GET", "POST"])
 def survey_answer(request, survey_token: str):
@@ -135,6 +137,7 @@ def survey_answer(request, survey_token: str):
     return render(request, "resilience/pulse_answer.html", {"survey": survey, "form": form})
 
 
+@no_access_log
 @require_GET
 def survey_thanks(request, survey_token: str):
     survey = selectors.survey_get_public(survey_token)

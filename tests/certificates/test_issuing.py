@@ -168,16 +168,16 @@ def test_no_certificate_without_a_pass(result):
 
 def test_issuing_queues_rendering_after_commit(django_capture_on_commit_callbacks):
     with (
-        mock.patch("certificates.tasks.certificate_render_task.delay") as delay,
+        mock.patch("certificates.tasks.certificate_render_task.apply_async") as delay,
         django_capture_on_commit_callbacks(execute=False) as callbacks,
     ):
         certificate = certificate_issue(enrolment=passed_enrolment())
         delay.assert_not_called()  # nothing is published before the commit
     assert certificate.render_status == Certificate.RenderStatus.PENDING
     for callback in callbacks:
-        with mock.patch("certificates.tasks.certificate_render_task.delay") as delay:
+        with mock.patch("certificates.tasks.certificate_render_task.apply_async") as delay:
             callback()
-    delay.assert_called_once_with(certificate.pk)
+    delay.assert_called_once_with(args=(certificate.pk,), kwargs={})
 
 
 def test_queueing_a_render_again_marks_it_pending_with_a_new_request_time(
@@ -188,7 +188,7 @@ def test_queueing_a_render_again_marks_it_pending_with_a_new_request_time(
     certificate.refresh_from_db()
     assert certificate.render_status == Certificate.RenderStatus.DONE
     before = certificate.render_requested_at
-    with mock.patch("certificates.tasks.certificate_render_task.delay"):
+    with mock.patch("certificates.tasks.certificate_render_task.apply_async"):
         certificate_render_queue(certificate=certificate)
     certificate.refresh_from_db()
     assert certificate.render_status == Certificate.RenderStatus.PENDING
@@ -217,7 +217,7 @@ def test_a_pass_recorded_by_training_issues_a_certificate(django_capture_on_comm
 
 def test_the_course_passed_signal_issues_a_certificate(django_capture_on_commit_callbacks):
     enrolment = passed_enrolment()
-    with mock.patch("certificates.tasks.certificate_render_task.delay"):
+    with mock.patch("certificates.tasks.certificate_render_task.apply_async"):
         course_passed.send(sender=Enrolment, enrolment=enrolment)
     assert Certificate.objects.filter(enrolment=enrolment).count() == 1
 
@@ -245,7 +245,7 @@ def test_two_concurrent_issues_get_consecutive_distinct_numbers():
     def issue(enrolment):
         try:
             barrier.wait(timeout=10)
-            with mock.patch("certificates.tasks.certificate_render_task.delay"):
+            with mock.patch("certificates.tasks.certificate_render_task.apply_async"):
                 numbers.append(certificate_issue(enrolment=enrolment).number)
         except Exception as exc:  # reported below; a thread's exception would be lost
             errors.append(exc)

@@ -13,6 +13,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from certificates.models import Certificate
+from members.models import PersonalDataAccess
 from tests import factories
 
 
@@ -174,13 +175,30 @@ def test_staff_see_the_actions_the_member_does_not(client, world):
     )
 
 
-@pytest.mark.parametrize("role", ["instructor", "outsider"])
-def test_others_get_404_for_the_certificate(client, world, role):
+def test_others_get_404_for_the_certificate(client, world):
     certificate = world.objects["certificate"]
-    client.force_login(world.users[role])
+    client.force_login(world.users["outsider"])
     for name in ["certificate-detail", "certificate-status", "certificate-download"]:
         url = reverse(f"certificates:{name}", kwargs={"certificate_pk": certificate.pk})
         assert client.get(url).status_code == 404, name
+
+
+def test_an_instructor_sees_the_certificates_of_the_sessions_they_taught_only(client, world):
+    taught = world.objects["certificate"]  # the world's session is the instructor's
+    other_session = factories.session_with_meeting(club=world.club, starts_in_days=-5)
+    other = factories.CertificateFactory(
+        enrolment=factories.EnrolmentFactory(session=other_session, result="passed")
+    )
+    client.force_login(world.users["instructor"])
+    page = client.get(reverse("certificates:certificate-list")).content.decode()
+    assert taught.number in page
+    assert other.number not in page
+    detail = "certificates:certificate-detail"
+    assert client.get(reverse(detail, args=[taught.pk])).status_code == 200
+    assert client.get(reverse(detail, args=[other.pk])).status_code == 404
+    # Seeing someone's certificate is seeing their personal data: logged.
+    logged = PersonalDataAccess.objects.get(user=world.users["instructor"], member=taught.member)
+    assert logged.action == PersonalDataAccess.Action.VIEW
 
 
 # --- Bulk downloads ------------------------------------------------------------------
@@ -266,3 +284,37 @@ def test_the_detail_keeps_its_query_count(client, world, role):
     more_certificates(world, 4)
     world.objects["session"].instructors.add(factories.InstructorProfileFactory())
     assert queries_for(client, url) == small
+
+
+# --- #13: exports of holders' names are in the personal-data access log ------------------
+
+
+def test_the_certificate_export_is_logged_with_filter_names_only(client, world):
+    from members.models import PersonalDataAccess
+
+    client.force_login(world.users["leader"])
+    response = client.get(
+        reverse("certificates:certificate-export"), {"format": "xlsx", "state": "valid"}
+    )
+    assert response.status_code == 200
+    row = PersonalDataAccess.objects.get()
+    assert (row.user, row.action, row.member_count) == (
+        world.users["leader"],
+        PersonalDataAccess.Action.EXPORT,
+        1,
+    )
+    assert row.detail.startswith("certificates xlsx") and "valid" not in row.detail
+
+
+def test_downloading_someone_elses_certificate_pdf_is_logged_but_ones_own_is_not(client, world):
+    from members.models import PersonalDataAccess
+
+    certificate = world.objects["certificate"]
+    url = reverse("certificates:certificate-download", kwargs={"certificate_pk": certificate.pk})
+    client.force_login(world.users["member"])
+    client.get(url)
+    assert not PersonalDataAccess.objects.exists()
+    client.force_login(world.users["leader"])
+    client.get(url)
+    row = PersonalDataAccess.objects.get()
+    assert (row.action, row.member) == (PersonalDataAccess.Action.EXPORT, certificate.member)

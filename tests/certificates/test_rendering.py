@@ -58,7 +58,7 @@ def issued_certificate(*, first_name=POLISH_NAME[0], last_name=POLISH_NAME[1]) -
         result=Enrolment.Result.PASSED,
         completed_on=date(2026, 12, 5),
     )
-    with mock.patch("certificates.tasks.certificate_render_task.delay"):
+    with mock.patch("certificates.tasks.certificate_render_task.apply_async"):
         return certificate_issue(enrolment=enrolment)
 
 
@@ -257,11 +257,11 @@ def test_the_reconciler_requeues_only_certificates_pending_too_long(
     stale(old, 301)
     stale(done, 3000)
     with (
-        mock.patch("certificates.tasks.certificate_render_task.delay") as delay,
+        mock.patch("certificates.tasks.certificate_render_task.apply_async") as delay,
         django_capture_on_commit_callbacks(execute=True),
     ):
         assert certificate_render_reconcile_task.delay().get() == 1
-    delay.assert_called_once_with(old.pk)
+    delay.assert_called_once_with(args=(old.pk,), kwargs={})
     old.refresh_from_db()
     assert old.render_requested_at > timezone.now() - timedelta(seconds=60)
     fresh.refresh_from_db()
@@ -274,7 +274,7 @@ def test_the_reconciler_does_not_requeue_the_same_certificate_every_run(
     settings.CERTIFICATE_RENDER_STALE_SECONDS = 300
     stale(issued_certificate(), 600)
     with (
-        mock.patch("certificates.tasks.certificate_render_task.delay") as delay,
+        mock.patch("certificates.tasks.certificate_render_task.apply_async") as delay,
         django_capture_on_commit_callbacks(execute=True),
     ):
         assert rendering.certificate_render_reconcile() == 1

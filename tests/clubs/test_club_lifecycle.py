@@ -250,7 +250,7 @@ def test_leader_updates_the_club_details(world):
     club.refresh_from_db()
     assert club.name == "KOS Złotokłos Górny"
     assert list(club.pillars.all()) == [pillar]
-    assert club.search_text == "kos złotokłos górny złotokłos"
+    assert club.search_text == "kos zlotoklos gorny zlotoklos piaseczno"  # folded, with the gmina
 
 
 def test_instructor_cannot_update_the_club(world):

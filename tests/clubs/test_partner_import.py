@@ -210,7 +210,7 @@ def test_reimport_creates_no_duplicates_and_updates_in_place(territory, tmp_path
     assert Partner.objects.count() == 2
     first.refresh_from_db()
     assert (first.address, first.is_ksrg) == ("Wróblew 15", True)
-    assert "wróblew 15" in first.search_text
+    assert "wroblew 15" in first.search_text
     assert "created 0, updated 1, unchanged 1" in output
 
 

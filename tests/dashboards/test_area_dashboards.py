@@ -353,12 +353,12 @@ def test_refresh_queues_the_task_on_commit_and_goes_back(
     client.force_login(national)
     back = reverse("dashboards:voivodeship", args=["14"])
     with (
-        mock.patch("dashboards.tasks.rollups_refresh_task.delay") as delay,
+        mock.patch("dashboards.tasks.rollups_refresh_task.apply_async") as delay,
         django_capture_on_commit_callbacks(execute=True),
     ):
         response = client.post(reverse("dashboards:refresh"), {"next": back})
     assert response.status_code == 302 and response.url == back
-    delay.assert_called_once_with()
+    delay.assert_called_once_with(args=(), kwargs={})
     followed = client.get(reverse("dashboards:country"))
     assert "Refresh queued" in followed.content.decode()
 
@@ -368,7 +368,7 @@ def test_refresh_refuses_others_and_get_and_foreign_targets(client, land, nation
     client.force_login(factories.coordinator_of(land.piaseczno))
     assert client.post(reverse("dashboards:refresh")).status_code == 403
     client.force_login(national)
-    with mock.patch("dashboards.tasks.rollups_refresh_task.delay"):
+    with mock.patch("dashboards.tasks.rollups_refresh_task.apply_async"):
         response = client.post(reverse("dashboards:refresh"), {"next": "https://evil.example/"})
     assert response.url == reverse("dashboards:country")
 
@@ -538,3 +538,13 @@ def test_the_dashboard_is_in_the_navigation_of_staff_only(client, land, national
         assert f'<a href="{index}"' in client.get(reverse("home")).content.decode()
     client.force_login(factories.instructor_of(land.club_a))
     assert f'<a href="{index}"' not in client.get(reverse("home")).content.decode()
+
+
+def test_unknown_population_is_said_in_the_kpi_label_not_in_the_numbers_place(
+    client, land, national
+):
+    html = page(client, national, "voivodeship", voivodeship_code="14")
+    assert (
+        "<dt>Certified per 1,000 residents: population unknown</dt>"
+        '<dd class="stat-value">—</dd>' in html
+    )

@@ -21,6 +21,7 @@ def born_years_ago(years: int) -> date:
 def guardian(**overrides) -> dict:
     data = {
         "guardian_name": "Anna Nowak",
+        "guardian_relation": "matka",
         "guardian_contact": "+48600100200",
         "consent_date": timezone.localdate(),
     }

@@ -121,3 +121,57 @@ def test_the_access_log_is_in_national_staffs_navigation(client, world):
     assert reverse("members:access-log") in client.get("/").content.decode()
     client.force_login(world.users["leader"])
     assert reverse("members:access-log") not in client.get("/").content.decode()
+
+
+# --- #13: the log keeps filter names, never their values ---------------------------------
+
+
+def test_a_roster_search_logs_the_filter_names_not_the_searched_name(client, world):
+    client.force_login(world.users["leader"])
+    url = reverse("members:roster", kwargs={"club_pk": world.club.pk})
+    client.get(url, {"q": "Kowalska", "status": "active", "minors": ""})
+    row = PersonalDataAccess.objects.get()
+    assert "Kowalska" not in row.detail and "active" not in row.detail.split("[")[-1]
+    assert row.detail.endswith("[filters: q, status]")
+
+
+def test_a_roster_export_logs_the_filter_names_not_the_searched_email(client, world):
+    client.force_login(world.users["leader"])
+    url = reverse("members:roster-export", kwargs={"club_pk": world.club.pk})
+    response = client.get(url, {"format": "csv", "q": "anna@example.pl"})
+    b"".join(response.streaming_content)
+    row = PersonalDataAccess.objects.get()
+    assert "anna" not in row.detail and "example" not in row.detail
+    assert row.detail == f"csv: {url} [filters: format, q]"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "/members/club/1/?q=Nowak&page=2",
+        "csv: q=jan%40example.pl&status=active",
+        "/x/?q=Zofia+Nowak",
+    ],
+)
+def test_the_log_helper_removes_query_values_whatever_the_caller_passes(world, raw):
+    row = personal_data_access_log(user=world.users["leader"], action=Action.LIST, detail=raw)
+    for value in ("Nowak", "jan", "example", "Zofia", "active"):
+        assert value not in row.detail
+    assert "q" in row.detail
+
+
+def test_the_migration_scrubs_search_values_from_old_rows(world):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    PersonalDataAccess.objects.bulk_create(  # bulk_create: as old code wrote them
+        [
+            PersonalDataAccess(
+                user_email="x@kos.example", action=Action.LIST, detail="/m/?q=Nowak&page=2"
+            )
+        ]
+    )
+    migration = import_module("members.migrations.0007_access_log_detail_without_values")
+    migration.scrub(apps, None)
+    assert PersonalDataAccess.objects.get().detail == "/m/ [filters: page, q]"

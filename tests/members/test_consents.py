@@ -6,8 +6,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from members.consent_texts import CONSENT_TEXTS, GUARDIAN_CONSENT
-from members.models import Consent, ConsentPurpose, GuardianConsent, Membership
+from members.models import (
+    Consent,
+    ConsentGiver,
+    ConsentMethod,
+    ConsentPurpose,
+    GuardianConsent,
+    Membership,
+)
 from members.services.consents import (
+    Guardian,
     consent_record,
     consent_withdraw,
     current_consents,
@@ -58,12 +66,58 @@ def test_nothing_to_withdraw_is_a_clear_error(world):
         )
 
 
-def test_a_minors_consents_are_marked_as_given_by_the_guardian(world):
+def test_an_under_16s_own_consent_is_refused_with_a_clear_message(world):
+    minor = factories.MemberFactory(birth_date=born_years_ago(12))
+    with pytest.raises(ValidationError, match=r"under 16.*parent or legal guardian"):
+        consent_record(
+            member=minor, purpose="images", given=True, recorded_by=world.users["leader"]
+        )
+    assert not Consent.objects.filter(member=minor).exists()
+
+
+def test_an_under_16s_consent_names_the_guardian_who_gave_it(world):
     minor = factories.MemberFactory(birth_date=born_years_ago(12))
     consent = consent_record(
-        member=minor, purpose="images", given=True, recorded_by=world.users["leader"]
+        member=minor,
+        purpose="images",
+        given=True,
+        recorded_by=world.users["leader"],
+        guardian=Guardian(name="Anna Nowak", relation="matka", email="anna@example.pl"),
     )
-    assert consent.by_guardian is True
+    assert (consent.given_by, consent.guardian_name, consent.guardian_relation) == (
+        ConsentGiver.GUARDIAN,
+        "Anna Nowak",
+        "matka",
+    )
+    assert consent.guardian_email == "anna@example.pl"
+    assert consent.recorded_by == world.users["leader"] and consent.text_version
+
+
+def test_a_16_year_old_consents_for_themselves(world):
+    teen = factories.MemberFactory(birth_date=born_years_ago(16))
+    consent = consent_record(
+        member=teen, purpose="images", given=True, recorded_by=world.users["leader"]
+    )
+    assert (consent.given_by, consent.guardian_name) == (ConsentGiver.STAFF_PAPER, "")
+    with pytest.raises(ValidationError, match="16 or older"):
+        consent_record(
+            member=teen,
+            purpose="email_news",
+            given=True,
+            recorded_by=world.users["leader"],
+            guardian=Guardian(name="Anna Nowak", relation="matka"),
+        )
+
+
+def test_an_online_consent_is_the_persons_own(world):
+    consent = consent_record(
+        member=world.objects["member"],
+        purpose="images",
+        given=True,
+        recorded_by=None,
+        method=ConsentMethod.ONLINE,
+    )
+    assert consent.given_by == ConsentGiver.SELF
 
 
 def test_a_guardian_consent_is_recorded_once(world):
@@ -137,6 +191,7 @@ def test_the_consent_page_records_a_guardian_consent(client, world):
             "given": "1",
             "method": "paper",
             "guardian_name": "Anna Nowak",
+            "guardian_relation": "matka",
             "guardian_contact": "600100200",
             "guardian_consent_date": timezone.localdate().isoformat(),
         },

@@ -155,3 +155,48 @@ def test_the_cleanup_task_runs_the_cleanup(world):
     roster_upload_save(data=csv_bytes(adult()), club=world.club, user=world.users["leader"])
     assert roster_import_files_cleanup_task.delay().get() == 0
     assert len(stored_files()) == 1
+
+
+def test_a_large_roster_is_checked_and_imported_by_a_worker(
+    leader_client, world, monkeypatch, django_capture_on_commit_callbacks
+):
+    from kos_portal import uploads
+    from kos_portal.models import ImportJob
+
+    monkeypatch.setattr(uploads, "INLINE_ROWS", 1)
+    data = csv_bytes(adult(), adult("Ewa", "Nowak", "ewa@example.pl"))
+    token = upload(leader_client, world, data).context["form"]["token"].value()
+    post = mapping_post(token, first_name=0, last_name=1, birth_date=2, email=3)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = leader_client.post(url(world), post)
+    job = ImportJob.objects.latest("pk")
+    assert response["Location"] == reverse(
+        "members:roster-import-job", kwargs={"club_pk": world.club.pk, "job_pk": job.pk}
+    )
+    page = leader_client.get(response["Location"])
+    assert page.context["result"]["new"] == 2
+    assert "I have the signed consent forms" in page.content.decode()
+    assert not Member.objects.filter(last_name="Nowak").exists()
+    post.update(step="confirm", consent_forms_attested="on")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = leader_client.post(url(world), post)
+    done = leader_client.get(response["Location"])
+    assert done["Location"] == reverse("members:roster", kwargs={"club_pk": world.club.pk})
+    assert Member.objects.filter(last_name="Nowak").count() == 1
+    assert stored_files() == []
+
+
+def test_another_users_roster_job_is_not_found(client, world):
+    from kos_portal.models import ImportJob
+
+    job = ImportJob.objects.create(
+        user=world.users["national"],
+        purpose="members.roster-import",
+        token="-",
+        options={"club": world.club.pk},
+    )
+    client.force_login(world.users["leader"])
+    target = reverse(
+        "members:roster-import-job", kwargs={"club_pk": world.club.pk, "job_pk": job.pk}
+    )
+    assert client.get(target).status_code == 404

@@ -20,7 +20,7 @@ from members.models import (
     PersonalDataAccess,
 )
 from members.services import logins
-from members.services.consents import consent_record
+from members.services.consents import Guardian, consent_record
 from members.services.memberships import application_decide
 from members.services.registration import membership_apply
 from tests import factories
@@ -262,6 +262,7 @@ def test_guardian_withdraws_the_childs_consent(client, world, child, guardian_us
         purpose=ConsentPurpose.IMAGES,
         given=True,
         recorded_by=world.users["leader"],
+        guardian=Guardian(name="Anna Żółkiewska", relation="matka"),  # under 16 (#13)
     )
     client.force_login(guardian_user)
     url = reverse("members:ward-consent-withdraw", args=[child.pk])

@@ -101,7 +101,7 @@ def test_the_json_export_holds_my_data_and_nothing_of_others(
     assert response["Content-Disposition"] == 'attachment; filename="my-data.json"'
     assert "no-cache" in response["Cache-Control"] or "no-store" in response["Cache-Control"]
     data = json.loads(response.content)
-    assert data["schema_version"] == 1
+    assert data["schema_version"] == 2
     assert data["person"]["last_name"] == "Żółkiewska"
     assert data["person"]["birth_date"] == "1990-05-01"
     assert data["person"]["municipality"] is None

@@ -165,7 +165,7 @@ def test_a_minor_with_a_guardian_consent_is_active(world):
     assert membership.status == Status.ACTIVE
     consent = membership.member.guardian_consents.get()
     assert consent.text_version == "guardian-2025-01"
-    assert membership.member.consents.filter(by_guardian=True).exists()
+    assert membership.member.consents.filter(given_by="guardian", guardian_name="Anna Nowak")
 
 
 def test_under_16s_cannot_get_a_login(world):

@@ -33,7 +33,8 @@ def test_the_selected_sessions_are_exported_as_csv(client, world):
     response = client.post(bulk_url(world), {"sessions": [chosen.pk], "action": "csv"})
     assert response.status_code == 200
     text = b"".join(response.streaming_content).decode("utf-8-sig")
-    rows = list(csv.reader(io.StringIO(text)))
+    dialect = csv.Sniffer().sniff(text.splitlines()[0], delimiters=",;")  # ";" for Excel
+    rows = list(csv.reader(io.StringIO(text), dialect))
     assert rows[0][0] == "Course"
     assert [row[0] for row in rows[1:]] == ["KPP-WORLD"]
     assert rows[1][7] == "1"  # enrolled

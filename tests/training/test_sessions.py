@@ -571,3 +571,13 @@ def test_a_capacity_below_the_enrolled_count_is_shown_at_the_capacity_field(clie
     assert '<ul class="errorlist" id="id_capacity_error">' in body
     assert "the capacity cannot be lower" in body
     assert Session.objects.get(pk=session.pk).capacity == session.capacity  # nothing written
+
+
+def test_add_another_meeting_keeps_the_after_midnight_tick(client, world):
+    client.force_login(world.users["leader"])
+    url = reverse("training:session-create", kwargs={"club_pk": world.club.pk})
+    data = form_data(world, [(in_days(20), "22:00", "01:00")], add_meeting="1")
+    data["meetings-0-ends_next_day"] = "on"
+    values = form_values(client.post(url, data).content.decode())
+    assert values["meetings-0-ends_next_day"] == ["on"]
+    assert "meetings-1-ends_next_day" not in values

@@ -12,6 +12,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kos_portal.tasks import enqueue_on_commit
 from members import age
 from members.models import GuardianConsent, Member, Membership
 from training.models import Enrolment, Session
@@ -227,7 +228,7 @@ def waitlist_promote(*, session: Session) -> list[Enrolment]:
     from training.tasks import enrolment_promoted_email_task
 
     for enrolment in promoted:
-        transaction.on_commit(lambda pk=enrolment.pk: enrolment_promoted_email_task.delay(pk))
+        enqueue_on_commit(enrolment_promoted_email_task, enrolment.pk)
     return promoted
 
 

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from clubs.models import Assignment, Club, Partner
 from kos_portal.roles import Role
+from kos_portal.tasks import enqueue_on_commit
 from members import age
 from training.models import Course, Enrolment, InstructorProfile, Meeting, Session
 from training.services.instructors import instructor_qualification_problem
@@ -397,7 +398,7 @@ def session_cancel(*, session: Session, reason: str, cancelled_by) -> Session:
     from training.tasks import session_cancelled_email_task
 
     for pk in session.enrolments.filter(status__in=OPEN_STATUSES).values_list("pk", flat=True):
-        transaction.on_commit(lambda pk=pk: session_cancelled_email_task.delay(pk))
+        enqueue_on_commit(session_cancelled_email_task, pk)
     return session
 
 

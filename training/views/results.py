@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from kos_portal.access import require
 from members.models import PersonalDataAccess
 from members.services.access_log import personal_data_access_log
+from training import hooks
 from training import selectors_history as history
 from training.forms.results import ResultsForm
 from training.models import Attendance, Session
@@ -55,10 +56,15 @@ def session_results(request, session_pk: int):
                 )
             return redirect("training:session-results", session_pk=session.pk)
     now = timezone.now()
+    rows = form.bound_rows()
+    outcomes = hooks.result_outcomes_for(request.user, enrolments)
+    for row in rows:
+        row["outcomes"] = outcomes.get(row["enrolment"].pk, [])
     context = {
         "session": session,
         "form": form,
-        "rows": form.bound_rows(),
+        "rows": rows,
+        "issued": [(row["name"], outcome) for row in rows for outcome in row["outcomes"]],
         "started": bool(meetings) and meetings[0].starts_at <= now,
         "finished": bool(meetings) and meetings[-1].ends_at <= now,
         "first_meeting": meetings[0] if meetings else None,

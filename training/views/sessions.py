@@ -18,7 +18,7 @@ from kos_portal.exports import export_response
 from kos_portal.pagination import Paginator
 from kos_portal.roles import Role
 from members.models import PersonalDataAccess
-from members.services.access_log import personal_data_access_log
+from members.services.access_log import personal_data_access_log, request_detail
 from training import selectors_sessions as sel
 from training.forms.enrolment import EnrolMembersForm
 from training.forms.sessions import (
@@ -174,7 +174,7 @@ def session_detail(request, session_pk: int):
             action=PersonalDataAccess.Action.LIST,
             club=session.club,
             member_count=len(participants),
-            detail=request.get_full_path(),
+            detail=request_detail(request),
         )
     starts_ahead = session.starts_at is not None and session.starts_at > timezone.now()
     if can_enrol and open_for_changes and (starts_ahead or session.recorded_afterwards):

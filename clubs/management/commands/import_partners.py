@@ -1,5 +1,6 @@
-"""`manage.py import_partners PATH.csv`: bulk-import partners. The work is in
-clubs.services.partner_import; see docs/partners.md for the file format."""
+"""`manage.py import_partners FILE`: bulk-import partners from the OSP register or RSPO
+export as published, or from our own columns. The work is in clubs.services.partner_import;
+see docs/partners.md for the file formats."""
 
 from pathlib import Path
 
@@ -13,12 +14,13 @@ from kos_portal.models import User
 
 class Command(BaseCommand):
     help = (
-        "Import partners (OSP units, schools, NGOs...) from a CSV file: UTF-8 or Windows-1250, "
-        "',' or ';' separated. All or nothing; safe to run again."
+        "Import partners from the OSP register export, the RSPO school register export, or a "
+        "CSV/XLSX file with our own columns (UTF-8 or Windows-1250, ',' ';' or tab "
+        "separated). All or nothing; safe to run again."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("path", help="the CSV file")
+        parser.add_argument("path", help="the CSV or XLSX file")
         parser.add_argument(
             "--as-user",
             metavar="EMAIL",
@@ -28,8 +30,21 @@ class Command(BaseCommand):
         parser.add_argument(
             "--dry-run", action="store_true", help="check the file and report, write nothing"
         )
+        parser.add_argument(
+            "--only-my-gminas",
+            action="store_true",
+            help="with --as-user: skip (and count) the rows outside the user's gminas",
+        )
 
-    def handle(self, *args, path: str, as_user: str | None, dry_run: bool, **options):
+    def handle(
+        self,
+        *args,
+        path: str,
+        as_user: str | None,
+        dry_run: bool,
+        only_my_gminas: bool,
+        **options,
+    ):
         try:
             data = Path(path).read_bytes()
         except OSError as error:
@@ -43,10 +58,22 @@ class Command(BaseCommand):
         if as_user is not None and user is None:
             raise CommandError(_("No user has the email address %(email)s.") % {"email": as_user})
         try:
-            result = partner_import(data=data, user=user, dry_run=dry_run)
+            result = partner_import(
+                data=data, user=user, dry_run=dry_run, only_my_gminas=only_my_gminas
+            )
         except (PartnerImportError, ValidationError) as error:
             message = " ".join(error.messages) if isinstance(error, ValidationError) else error
             raise CommandError(_("Nothing was imported. %(error)s") % {"error": message}) from error
+        self.stdout.write(_("Read as %(layout)s.") % {"layout": result.layout})
+        for line, message in result.warnings:
+            self.stdout.write(
+                _("Line %(line)s (warning): %(message)s") % {"line": line, "message": message}
+            )
+        if result.skipped_out_of_scope:
+            self.stdout.write(
+                _("Skipped %(count)s rows in gminas outside your scope.")
+                % {"count": result.skipped_out_of_scope}
+            )
         if result.errors:
             for line, message in result.errors:
                 self.stderr.write(

@@ -47,7 +47,7 @@ def drop_trigram_indexes(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("clubs", "0006_list_indexes")]
+    dependencies = [("clubs", "0008_locality_simc")]
 
     operations = [
         migrations.RunPython(refold, migrations.RunPython.noop),
