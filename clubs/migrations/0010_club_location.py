@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clubs', '0007_search_text_folded'),
+        ('clubs', '0009_search_text_folded'),
     ]
 
     operations = [
