@@ -20,6 +20,8 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "healthz":                          (200, 200, 200, 200, 200, 200, 200),
     "mfa-required":                     (302, 200, 200, 200, 200, 200, 200),
     "language-set":                     (405, 405, 405, 405, 405, 405, 405),
+    # the gmina picker's suggestions (kos_portal/gmina_picker.py): public, GET only
+    "gmina-suggestions":                (200, 200, 200, 200, 200, 200, 200),
     "clubs:club-list":                  (302, 200, 200, 200, 200, 403, 200),
     "clubs:club-detail":                (302, 200, 200, 200, 200, 404, 404),
     "clubs:club-export":                (302, 200, 200, 200, 200, 403, 200),
@@ -50,7 +52,6 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "clubs:public-club":                (200, 200, 200, 200, 200, 200, 200),
     "clubs:public-contact":             (200, 200, 200, 200, 200, 200, 200),
     "clubs:club-propose":               (200, 200, 200, 200, 200, 200, 200),
-    "clubs:club-propose-gminas":        (200, 200, 200, 200, 200, 200, 200),
     "clubs:club-propose-done":          (200, 200, 200, 200, 200, 200, 200),
     "clubs:starter-document-list":      (302, 200, 403, 403, 403, 403, 403),
     "clubs:starter-document-create":    (302, 200, 403, 403, 403, 403, 403),
@@ -239,6 +240,7 @@ EXPECTED_POST: dict[str, tuple[int, ...]] = {
     "members:roster-bulk":              (302, 302, 302, 302, 403, 404, 404),
     "members:ward-consent-withdraw":    (302, 404, 404, 404, 404, 404, 404),
     "language-set":                     (302, 302, 302, 302, 302, 302, 302),
+    "gmina-suggestions":                (405, 405, 405, 405, 405, 405, 405),  # gmina picker
     "mfa_view_recovery_codes":          (302, 405, 405, 405, 405, 405, 405),
     "clubs:invitation-revoke":          (302, 302, 302, 302, 404, 404, 404),
     "clubs:partner-link-delete":        (302, 302, 302, 302, 403, 403, 404),
@@ -246,7 +248,6 @@ EXPECTED_POST: dict[str, tuple[int, ...]] = {
     "clubs:public-club":                (405, 405, 405, 405, 405, 405, 405),
     "clubs:public-contact":             (200, 200, 200, 200, 200, 200, 200),  # form errors
     "clubs:club-propose":               (200, 200, 200, 200, 200, 200, 200),  # form errors
-    "clubs:club-propose-gminas":        (405, 405, 405, 405, 405, 405, 405),
     "clubs:club-propose-done":          (405, 405, 405, 405, 405, 405, 405),
     "certificates:certificate-reissue":           (302, 302, 302, 302, 403, 403, 404),
     "resilience:threat-review":         (302, 302, 302, 403, 403, 404, 404),
