@@ -11,7 +11,6 @@ from clubs.models import (
     ClubStatusChange,
     Invitation,
     Municipality,
-    Partner,
     PartnerLink,
 )
 from kos_portal.roles import Role
@@ -127,38 +126,28 @@ def municipality_clubs_for(user, municipality: Municipality) -> QuerySet[Club]:
 # --- Points for the maps -----------------------------------------------------------------
 
 
-def partners_have_points() -> bool:
-    """Whether partners carry a location (Partner.latitude/longitude, from the registers)."""
-    names = {field.name for field in Partner._meta.concrete_fields}
-    return {"latitude", "longitude"} <= names
-
-
 def club_points(clubs: QuerySet[Club], limit: int | None = None) -> list[dict]:
     """The clubs that have a location, for map pins, in one query: each row has pk, name,
     gmina (its name), lat and lon. The location is the club's own point, else its venue
     partner's (a partner linked under a venue agreement first, else one that offers a
-    venue), when partners carry points."""
-    lat, lon = F("latitude"), F("longitude")
-    if partners_have_points():
-        venue = (
-            PartnerLink.objects.filter(
-                club=OuterRef("pk"),
-                partner__latitude__isnull=False,
-                partner__longitude__isnull=False,
-            )
-            .filter(
-                Q(agreement_type=PartnerLink.AgreementType.VENUE) | Q(partner__offers_venue=True)
-            )
-            .order_by(
-                Case(
-                    When(agreement_type=PartnerLink.AgreementType.VENUE, then=Value(0)),
-                    default=Value(1),
-                ),
-                "pk",
-            )
+    venue, with a point from the registers)."""
+    venue = (
+        PartnerLink.objects.filter(
+            club=OuterRef("pk"),
+            partner__latitude__isnull=False,
+            partner__longitude__isnull=False,
         )
-        lat = Coalesce("latitude", Subquery(venue.values("partner__latitude")[:1]))
-        lon = Coalesce("longitude", Subquery(venue.values("partner__longitude")[:1]))
+        .filter(Q(agreement_type=PartnerLink.AgreementType.VENUE) | Q(partner__offers_venue=True))
+        .order_by(
+            Case(
+                When(agreement_type=PartnerLink.AgreementType.VENUE, then=Value(0)),
+                default=Value(1),
+            ),
+            "pk",
+        )
+    )
+    lat = Coalesce("latitude", Subquery(venue.values("partner__latitude")[:1]))
+    lon = Coalesce("longitude", Subquery(venue.values("partner__longitude")[:1]))
     rows = (
         clubs.prefetch_related(None)
         .annotate(lat=lat, lon=lon, gmina=F("municipality__name"))

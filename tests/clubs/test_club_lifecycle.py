@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clubs.models import Assignment, Club, ClubStatusChange, Invitation, PartnerLink, Pillar
-from clubs.selectors import club_points, partners_have_points
+from clubs.selectors import club_points
 from clubs.services import clubs as services
 from kos_portal.roles import Role
 from tests import factories
@@ -587,7 +587,6 @@ def test_a_half_or_foreign_point_is_refused_and_nothing_is_saved(
     assert world.club.latitude is None and world.club.longitude is None
 
 
-@pytest.mark.skipif(not partners_have_points(), reason="partners carry no location yet")
 def test_a_club_without_its_own_point_takes_its_venue_partners(world):
     osp = factories.PartnerFactory(
         municipality=world.municipality, latitude="52.1", longitude="21.0", offers_venue=True
