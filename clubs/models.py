@@ -2,9 +2,11 @@
 
 import secrets
 from datetime import timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -15,6 +17,10 @@ from django.utils.translation import gettext_lazy as _
 from kos_portal import access
 from kos_portal.roles import Role
 from kos_portal.text import fold
+
+# Latitude from-to and longitude from-to of a box around Poland: a club's point outside it
+# is a typo (swapped or mistyped numbers) and would fall off the maps.
+POLAND_BOUNDS = ("48.9", "55.0", "14.0", "24.3")
 
 
 class Voivodeship(models.Model):
@@ -188,6 +194,32 @@ class Club(models.Model):
     contact_email = models.EmailField(_("contact email"), blank=True)
     contact_phone = models.CharField(_("contact phone"), max_length=32, blank=True)
     description = models.TextField(_("public description"), blank=True)
+    # Where the club meets, for the maps (WGS84). The venue partner's point is used when
+    # these are empty (clubs.selectors.club_points).
+    latitude = models.DecimalField(
+        _("latitude (WGS84)"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[
+            MinValueValidator(Decimal(POLAND_BOUNDS[0]), _("This point is not in Poland.")),
+            MaxValueValidator(Decimal(POLAND_BOUNDS[1]), _("This point is not in Poland.")),
+        ],
+        help_text=_("For example 52.076. Leave empty to use the venue partner's location."),
+    )
+    longitude = models.DecimalField(
+        _("longitude (WGS84)"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[
+            MinValueValidator(Decimal(POLAND_BOUNDS[2]), _("This point is not in Poland.")),
+            MaxValueValidator(Decimal(POLAND_BOUNDS[3]), _("This point is not in Poland.")),
+        ],
+        help_text=_("For example 20.962."),
+    )
     pillars = models.ManyToManyField(
         Pillar, blank=True, related_name="clubs", verbose_name=_("pillars offered")
     )
@@ -224,6 +256,13 @@ class Club(models.Model):
 
     def get_public_url(self) -> str:
         return reverse("clubs:public-club", kwargs={"club_pk": self.pk})
+
+    def clean(self):
+        super().clean()
+        if (self.latitude is None) != (self.longitude is None):
+            raise ValidationError(
+                {"longitude": _("Give both the latitude and the longitude, or neither.")}
+            )
 
     @property
     def takes_new_members(self) -> bool:

@@ -1,7 +1,8 @@
 """Reads for club pages, always starting from `visible_to(user)`."""
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Count, F, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from clubs.models import (
@@ -120,3 +121,38 @@ def municipality_clubs_for(user, municipality: Municipality) -> QuerySet[Club]:
         )
         .order_by("name", "pk")
     )
+
+
+# --- Points for the maps -----------------------------------------------------------------
+
+
+def club_points(clubs: QuerySet[Club], limit: int | None = None) -> list[dict]:
+    """The clubs that have a location, for map pins, in one query: each row has pk, name,
+    gmina (its name), lat and lon. The location is the club's own point, else its venue
+    partner's (a partner linked under a venue agreement first, else one that offers a
+    venue, with a point from the registers)."""
+    venue = (
+        PartnerLink.objects.filter(
+            club=OuterRef("pk"),
+            partner__latitude__isnull=False,
+            partner__longitude__isnull=False,
+        )
+        .filter(Q(agreement_type=PartnerLink.AgreementType.VENUE) | Q(partner__offers_venue=True))
+        .order_by(
+            Case(
+                When(agreement_type=PartnerLink.AgreementType.VENUE, then=Value(0)),
+                default=Value(1),
+            ),
+            "pk",
+        )
+    )
+    lat = Coalesce("latitude", Subquery(venue.values("partner__latitude")[:1]))
+    lon = Coalesce("longitude", Subquery(venue.values("partner__longitude")[:1]))
+    rows = (
+        clubs.prefetch_related(None)
+        .annotate(lat=lat, lon=lon, gmina=F("municipality__name"))
+        .filter(lat__isnull=False, lon__isnull=False)
+        .order_by("name", "pk")
+        .values("pk", "name", "gmina", "lat", "lon")
+    )
+    return list(rows[:limit] if limit else rows)

@@ -123,46 +123,6 @@ def table_html(
     return mark_safe("".join(parts))  # every piece of text above went through escape()
 
 
-def tile_map_svg(*, layout, items: Sequence, labelledby: str, describedby: str) -> SafeString:
-    """The voivodeship tile map (clubs.map layout) with a text per tile: `items` have
-    `.tile` (clubs.map.Tile, its level the shade), `.text` (printed large), `.label` (the
-    accessible name) and `.url` (None: drawn without a link)."""
-    parts = [
-        f'<svg class="map-svg" viewBox="0 0 {layout.width} {layout.height}" '
-        f'xmlns="http://www.w3.org/2000/svg" role="group" aria-labelledby="{escape(labelledby)}" '
-        f'aria-describedby="{escape(describedby)}">'
-    ]
-    for item in items:
-        tile, url = item.tile, item.url
-        css = f"map-tile map-level-{tile.level}"
-        if url:
-            parts.append(
-                f'<a href="{escape(url)}" aria-label="{escape(item.label)}" class="{css}">'
-            )
-        else:
-            parts.append(f'<g role="img" aria-label="{escape(item.label)}" class="{css}">')
-        parts.append(
-            f'<rect x="{tile.x}" y="{tile.y}" width="{layout.tile_width}" '
-            f'height="{layout.tile_height}" rx="6"/>'
-            f'<text class="map-name" x="{tile.center_x}" y="{tile.y + 26}" text-anchor="middle">'
-        )
-        for index, line in enumerate(tile.name_lines):
-            dy = ' dy="17"' if index else ""
-            fit = (
-                f' textLength="{layout.tile_width - 14}" lengthAdjust="spacingAndGlyphs"'
-                if len(line) > 15
-                else ""
-            )
-            parts.append(f'<tspan x="{tile.center_x}"{dy}{fit}>{escape(line)}</tspan>')
-        parts.append(
-            f'</text><text class="map-count" x="{tile.center_x}" y="{tile.y + 84}" '
-            f'text-anchor="middle">{escape(item.text)}</text>'
-        )
-        parts.append("</a>" if url else "</g>")
-    parts.append("</svg>")
-    return mark_safe("".join(parts))  # every piece of text above went through escape()
-
-
 @lru_cache(maxsize=16)
 def _separators(language: str | None) -> tuple[str, str]:
     """The language's decimal and thousand separators (Django's formats; grouping by 3)."""

@@ -18,9 +18,10 @@ from django.utils import timezone
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
-from clubs.map import shade_level, tile_map
-from clubs.models import Municipality, Powiat, Voivodeship
-from dashboards.charts import fmt, tile_map_svg
+from clubs.models import Club, Municipality, Powiat, Voivodeship
+from clubs.selectors import club_points
+from dashboards.charts import fmt
+from dashboards.maps import area_map
 from dashboards.models import (
     AreaMonthStat,
     AreaPartnerStat,
@@ -83,6 +84,7 @@ class AreaDashboard:
     partners: list[AreaPartnerStat] = field(default_factory=list)
     children: list[AreaStat] = field(default_factory=list)  # one level down
     clubs: list[ClubStat] = field(default_factory=list)  # gmina level only
+    points: list[dict] = field(default_factory=list)  # powiat level: clubs with a location
     voivodeship: Voivodeship | None = None
     powiat: Powiat | None = None
     municipality: Municipality | None = None
@@ -220,53 +222,13 @@ class AreaDashboard:
 
     @cached_property
     def map(self) -> SafeString | None:
-        """The voivodeship tile map shaded by coverage, as inline SVG (country level only):
-        the coverage printed on each tile, each tile with numbers a link to its page."""
-        if self.level != AreaStat.Level.COUNTRY:
-            return None
-        by_code = {child.code: child for child in self.children}
-        layout = tile_map({code: round(coverage(s) or 0) for code, s in by_code.items()})
-        tiles = []
-        for tile in layout.tiles:
-            stat = by_code.get(tile.code)
-            # Shaded on a fixed scale (a quarter of 100% per shade), not relative to the best.
-            tile = replace(tile, level=shade_level(tile.count, 100))
-            tiles.append(MapTile(tile=tile, stat=stat, coverage=coverage(stat) if stat else None))
-        return tile_map_svg(
-            layout=layout, items=tiles, labelledby="map-heading", describedby="map-help"
-        )
+        """The area's map as inline SVG (dashboards.maps): regions one level down shaded
+        by coverage and linked, or for a powiat its clubs as points."""
+        return area_map(self)
 
 
 def _percent_text(value: float | None) -> str:
     return "–" if value is None else f"{fmt(value)}%"
-
-
-@dataclass(frozen=True)
-class MapTile:
-    tile: object  # clubs.map.Tile
-    stat: AreaStat | None
-    coverage: float | None
-
-    @property
-    def text(self) -> str:
-        return _percent_text(self.coverage)
-
-    @property
-    def url(self) -> str | None:
-        if self.stat is None:
-            return None
-        return reverse("dashboards:voivodeship", args=[self.tile.code])
-
-    @property
-    def label(self) -> str:
-        """The tile's accessible name, e.g. "mazowieckie: coverage 40%, 12 active clubs"."""
-        if self.stat is None:
-            return _("%(name)s: no numbers") % {"name": self.tile.name}
-        return _("%(name)s: coverage %(coverage)s, %(clubs)s active clubs") % {
-            "name": self.tile.name,
-            "coverage": self.text,
-            "clubs": fmt(self.stat.clubs_active),
-        }
 
 
 def _month_window(as_of: date) -> list[date]:
@@ -386,6 +348,10 @@ def powiat_dashboard(user, powiat: Powiat) -> AreaDashboard:
         powiat=powiat,
         national=True,
     )
+    if stat is not None:  # the map's points: one query
+        dashboard.points = club_points(
+            Club.objects.visible_to(user).filter(municipality__powiat=powiat)
+        )
     return _fill(dashboard, user)
 
 

@@ -5,6 +5,7 @@ Safe to run twice: every row is found or created by a natural key.
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 from allauth.account.models import EmailAddress
@@ -74,6 +75,9 @@ def demo_seed() -> list[tuple[DemoUser, bool]]:
             "status": Club.Status.ACTIVE,
             "founded_on": date(2025, 9, 1),
             "contact_email": "kos.zlotoklos@kos.example",
+            # The fire station in Złotokłos, approximately: the club's pin on the maps.
+            "latitude": Decimal("52.0025"),
+            "longitude": Decimal("20.9244"),
             "description": (
                 "Pilotażowy Klub Odporności Społecznej przy OSP Złotokłos: pierwsza pomoc, "
                 "drony, cyberbezpieczeństwo i komunikacja kryzysowa."

@@ -60,3 +60,10 @@ def assert_accessible(page) -> None:
             for node in violation["nodes"][:5]:
                 lines.append(f"    {', '.join(map(str, node['target']))}: {node['html'][:160]}")
         pytest.fail("\n".join(lines), pytrace=False)
+
+
+def screenshot(page, name: str) -> None:
+    """Save the whole page for a person to look at, when KOS_SCREENSHOT_DIR is set."""
+    folder = os.environ.get("KOS_SCREENSHOT_DIR")
+    if folder:
+        page.screenshot(path=f"{folder}/{name}.png", full_page=True)

@@ -7,7 +7,7 @@ from django.core.cache import cache
 
 from clubs.models import Club, ClubContactMessage, Pillar
 from tests import factories
-from tests.browser import assert_accessible
+from tests.browser import assert_accessible, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -45,15 +45,20 @@ def club(gmina):
         ),
         name="Kraków",
     )
-    factories.ClubFactory(name="KOS Kraków", municipality=other)
+    factories.ClubFactory(
+        name="KOS Kraków", municipality=other, latitude="50.0614", longitude="19.9366"
+    )
     return club
 
 
 def test_visitor_finds_a_club_on_the_map_and_writes_to_it(page, live_server, club):
     page.set_extra_http_headers({"Accept-Language": "en"})
     page.goto(f"{live_server.url}/clubs/directory/")
-    assert page.get_by_role("link", name="KOS Kraków").is_visible()
+    assert page.get_by_role("link", name="KOS Kraków", exact=True).is_visible()
+    pin = page.locator("svg.geo-map .map-pins a")
+    assert pin.get_attribute("aria-label") == "KOS Kraków (gmina Kraków)"
     assert_accessible(page)
+    screenshot(page, "map-directory")
 
     page.get_by_role("link", name="mazowieckie: 1 club").click()
     page.wait_for_url("**/clubs/directory/?voivodeship=14")

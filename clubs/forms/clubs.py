@@ -26,7 +26,8 @@ class ClubForm(forms.ModelForm):
 
     class Meta:
         model = Club
-        fields = CLUB_FIELDS
+        # The point for the maps: editing only (a new club has no venue yet).
+        fields = [*CLUB_FIELDS, "latitude", "longitude"]
         widgets = {
             "founded_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "contact_email": forms.EmailInput(attrs={"autocomplete": "email"}),
@@ -50,7 +51,7 @@ class ClubFoundForm(ClubForm):
     municipality = forms.ModelChoiceField(label=_("Gmina"), queryset=Municipality.objects.none())
 
     class Meta(ClubForm.Meta):
-        fields = ["municipality", *CLUB_FIELDS]
+        fields = ["municipality", *CLUB_FIELDS]  # no point yet
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

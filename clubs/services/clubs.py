@@ -47,6 +47,8 @@ EDITABLE_FIELDS = frozenset(
         "contact_phone",
         "description",
         "pillars",
+        "latitude",
+        "longitude",
     }
 )
 

@@ -14,6 +14,7 @@ from django_ratelimit.core import is_ratelimited
 from clubs import map as club_map
 from clubs import public_selectors as selectors
 from clubs.forms.public import ClubProposalForm, ContactForm, PublicClubFilter
+from clubs.selectors import club_points
 from clubs.services import public as services
 from kos_portal.pagination import Paginator
 
@@ -40,8 +41,12 @@ def directory(request):
     filterset = PublicClubFilter(request.GET or None, queryset=selectors.public_club_list())
     page = Paginator(filterset.qs, DIRECTORY_PAGE_SIZE).get_page(request.GET.get("page"))
     selected = request.GET.get("voivodeship") or None
-    tiles = club_map.tile_map(selectors.voivodeship_club_counts(), selected=selected)
-    context = {"filter": filterset, "page": page, "map": tiles}
+    # The pins are the clubs the list shows: the filters apply to both.
+    points = club_points(filterset.qs, limit=club_map.MAX_PINS + 1)
+    the_map = club_map.directory_map(
+        selectors.voivodeship_club_counts(), selected=selected, points=points
+    )
+    context = {"filter": filterset, "page": page, "map": the_map}
     return render(request, "clubs/public_directory.html", context)
 
 

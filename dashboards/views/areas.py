@@ -184,7 +184,7 @@ def _render(request, dashboard: selectors.AreaDashboard):
             children = children_table(dashboard)
             context["children"] = children
             context["children_export"] = context["export"][children.name]
-            if dashboard.level != AreaStat.Level.COUNTRY:  # the country has the map instead
+            if dashboard.level == AreaStat.Level.POWIAT:  # above it, the map shows these
                 context["children_chart"] = bar_chart(
                     title=_("Coverage: share of gminas with an active club"),
                     rows=[(row[0], row[4] or 0) for row in children.rows],

@@ -9,7 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from clubs.models import Assignment, Club, ClubStatusChange, Invitation, Pillar
+from clubs.models import Assignment, Club, ClubStatusChange, Invitation, PartnerLink, Pillar
+from clubs.selectors import club_points
 from clubs.services import clubs as services
 from kos_portal.roles import Role
 from tests import factories
@@ -533,3 +534,69 @@ def test_leaders_page_query_count_does_not_grow(client, world):
         email="a@kos.example", role=Role.LEADER, club=world.club, invited_by=world.users["leader"]
     )
     assert queries_for(client, url) == small
+
+
+# --- The club's point on the maps -------------------------------------------------------------
+
+
+def edit_data(club, **overrides) -> dict:
+    return {
+        "name": club.name,
+        "locality": club.locality,
+        "address": club.address,
+        "founded_on": "",
+        "contact_email": "",
+        "contact_phone": "",
+        "description": "",
+        "latitude": "",
+        "longitude": "",
+        **overrides,
+    }
+
+
+def test_leader_sets_the_clubs_point_on_the_edit_form(client, world):
+    client.force_login(world.users["leader"])
+    url = reverse("clubs:club-edit", kwargs={"club_pk": world.club.pk})
+    assert 'name="latitude"' in client.get(url).content.decode()
+
+    response = client.post(url, edit_data(world.club, latitude="52.076", longitude="20.962"))
+
+    assert response.status_code == 302
+    world.club.refresh_from_db()
+    assert (str(world.club.latitude), str(world.club.longitude)) == ("52.076000", "20.962000")
+
+
+@pytest.mark.parametrize(
+    ("latitude", "longitude", "message"),
+    [
+        ("52.076", "", "Give both the latitude and the longitude, or neither."),
+        ("20.962", "52.076", "This point is not in Poland."),  # swapped
+    ],
+)
+def test_a_half_or_foreign_point_is_refused_and_nothing_is_saved(
+    client, world, latitude, longitude, message
+):
+    client.force_login(world.users["leader"])
+    url = reverse("clubs:club-edit", kwargs={"club_pk": world.club.pk})
+
+    response = client.post(url, edit_data(world.club, latitude=latitude, longitude=longitude))
+
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    world.club.refresh_from_db()
+    assert world.club.latitude is None and world.club.longitude is None
+
+
+def test_a_club_without_its_own_point_takes_its_venue_partners(world):
+    osp = factories.PartnerFactory(
+        municipality=world.municipality, latitude="52.1", longitude="21.0", offers_venue=True
+    )
+    PartnerLink.objects.create(club=world.club, partner=osp)
+
+    [row] = club_points(Club.objects.filter(pk=world.club.pk))
+    assert (float(row["lat"]), float(row["lon"])) == (52.1, 21.0)
+
+    world.club.latitude, world.club.longitude = "52.2", "21.1"
+    world.club.save()
+    [row] = club_points(Club.objects.filter(pk=world.club.pk))
+    assert (float(row["lat"]), float(row["lon"])) == (52.2, 21.1)  # its own point first

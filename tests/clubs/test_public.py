@@ -237,12 +237,46 @@ def test_map_counts_come_from_one_aggregate_query(django_assert_num_queries):
     assert counts == {"14": 2, "02": 1}
 
 
-def test_map_shades_tiles_relative_to_the_busiest_voivodeship():
-    tiles = {tile.code: tile for tile in club_map.tile_map({"14": 8, "12": 1, "02": 4}).tiles}
+def test_map_shades_voivodeships_relative_to_the_busiest_one():
+    svg = club_map.directory_map({"14": 8, "12": 1, "02": 4}).svg
 
-    assert (tiles["14"].level, tiles["02"].level, tiles["12"].level) == (4, 2, 1)
-    assert tiles["20"].level == 0
-    assert {tile.code for tile in tiles.values()} == set(club_map.VOIVODESHIPS)
+    def css(name):
+        return re.search(rf'aria-label="{name}: [^"]+" class="([^"]+)"', svg)[1]
+
+    assert css("mazowieckie") == "map-region map-level-4"
+    assert css("dolnośląskie") == "map-region map-level-2"
+    assert css("małopolskie") == "map-region map-level-1"
+    assert css("podlaskie") == "map-region map-level-0"
+    assert svg.count("<path d=") == 16
+
+
+@pytest.mark.django_db
+def test_map_pins_active_clubs_with_a_location_linking_to_their_pages(client):
+    gmina = gmina_in("14", powiat_code="1418")
+    pinned = factories.ClubFactory(
+        name="KOS Złotokłos", municipality=gmina, latitude="52.076", longitude="20.962"
+    )
+    factories.ClubFactory(name="Bez punktu", municipality=gmina)
+    factories.ClubFactory(
+        name="Proponowany", municipality=gmina, status=Club.Status.PROPOSED,
+        latitude="52.1", longitude="21.0",
+    )  # fmt: skip
+
+    html = client.get(DIRECTORY).content.decode()
+    svg = html[html.index("<svg") : html.index("</svg>")]
+
+    assert svg.count('class="map-pin"') == 1
+    assert (
+        f'<a href="{pinned.get_public_url()}" aria-label="KOS Złotokłos (gmina {gmina.name})">'
+    ) in svg
+
+
+@pytest.mark.django_db
+def test_the_selected_voivodeship_is_marked_on_the_map(client):
+    factories.ClubFactory(municipality=gmina_in("14"))
+    html = client.get(DIRECTORY, {"voivodeship": "14"}).content.decode()
+
+    assert re.search(r'aria-label="mazowieckie: 1 club" class="[^"]*map-current"', html)
 
 
 # --- Public club page ----------------------------------------------------------------
@@ -658,8 +692,11 @@ def test_directory_query_count_does_not_grow_with_the_data(client, query):
         for _ in range(3):
             club = factories.ClubFactory(municipality=other)
             club.pillars.add(*Pillar.objects.all())
-    for _ in range(5):
-        factories.ClubFactory(municipality=gmina).pillars.add(*Pillar.objects.all())
+    for index in range(5):
+        club = factories.ClubFactory(
+            municipality=gmina, latitude=f"52.{index}", longitude=f"21.{index}"
+        )
+        club.pillars.add(*Pillar.objects.all())
 
     assert queries_for(client, DIRECTORY + query) == small
 

@@ -217,6 +217,44 @@ def test_powiat_page_lists_its_gminas(client, land, national):
     assert "50%" in html  # 1 of 2 gminas
 
 
+def map_svg(html: str) -> str:
+    return html[html.index('<svg class="geo-map"') : html.index("</svg>", html.index("geo-map"))]
+
+
+def test_country_map_draws_every_voivodeship_from_its_boundary(client, land, national):
+    svg = map_svg(page(client, national, "country"))
+    assert svg.count("<path d=") == 16
+    assert ">mazowieckie</text>" in svg  # named where it fits
+    assert "<title>łódzkie: coverage 28.6%, 3 active clubs</title>" in svg
+
+
+def test_voivodeship_map_draws_its_powiats_each_linking_to_its_page(client, land, national):
+    svg = map_svg(page(client, national, "voivodeship", voivodeship_code="14"))
+    powiat = reverse("dashboards:powiat", kwargs={"powiat_code": "1418"})
+    assert svg.count("<path d=") == 42  # mazowieckie's 37 powiats and 5 cities
+    assert f'<a href="{powiat}" aria-label="piaseczyński: coverage 50%, 2 active clubs"' in svg
+    assert ">50%</text>" in svg
+    assert 'aria-label="Warszawa: no numbers"' in svg  # drawn, not a link
+
+
+def test_powiat_map_shows_its_clubs_with_a_location_as_points(client, land, national):
+    land.club_a.latitude, land.club_a.longitude = "52.076000", "20.962000"
+    land.club_a.save()
+    html = page(client, national, "powiat", powiat_code="1418")
+    svg = map_svg(html)
+    club_a = reverse("dashboards:club", kwargs={"club_pk": land.club_a.pk})
+    assert svg.count("<path d=") == 1
+    assert svg.count('class="map-pin"') == 1
+    assert f'<a href="{club_a}" aria-label="KOS Złotokłos (gmina Piaseczno)">' in svg
+    assert f'<li><a href="{club_a}">KOS Złotokłos</a> (Piaseczno)</li>' in html
+
+
+def test_gmina_page_has_no_map(client, land, national):
+    assert 'class="geo-map"' not in page(
+        client, national, "gmina", municipality_pk=land.piaseczno.pk
+    )
+
+
 def test_gmina_page_lists_its_clubs_with_health_signals(client, land, national):
     html = page(client, national, "gmina", municipality_pk=land.piaseczno.pk)
     assert "100%" in html and "1.5" in html  # coverage; 45 * 1000 / 30,000
@@ -436,7 +474,9 @@ def _grow(land: Land) -> None:
         powiat = factories.PowiatFactory(code=f"14{index:02d}", voivodeship=land.maz)
         area("powiat", powiat.code, powiat.name, voivodeship=land.maz, powiat=powiat)
     for index in range(15):
-        club = factories.ClubFactory(name=f"KOS {index}", municipality=land.piaseczno)
+        club = factories.ClubFactory(
+            name=f"KOS {index}", municipality=land.piaseczno, latitude="52.05", longitude="21"
+        )
         club_stat(club, members_active=index, leader_lapsing=index % 2 == 0)
         # An explicit code: the factory's sequence code can hit one of land's gminas (its
         # get_or_create then returns that one), depending on the tests run before.
