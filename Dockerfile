@@ -1,17 +1,24 @@
 # One image for web (gunicorn), worker and beat (celery); see docker-compose.yml.
-FROM python:3.11-slim-bookworm
+# Debian's own Python 3.11 on debian:bookworm-slim (not the python image): CI builds this
+# very file with buildah from a base it makes from Debian's packages (scripts/image), so
+# every step below is proven on each CI run (docs/deployment.md).
+FROM debian:bookworm-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    LANG=C.UTF-8 \
+    PATH=/opt/venv/bin:$PATH
 
-# Pango for WeasyPrint; libharfbuzz-subset0 makes font subsetting ~8x faster;
-# gettext's msgfmt compiles the translations.
+# Python 3.11 with venv; Pango for WeasyPrint; libharfbuzz-subset0 makes font subsetting
+# ~8x faster; gettext's msgfmt compiles the translations.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
+        python3.11 python3.11-venv ca-certificates \
         libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 gettext \
-    && rm -rf /var/lib/apt/lists/*
+    && rm -rf /var/lib/apt/lists/* \
+    && python3.11 -m venv /opt/venv
 
 WORKDIR /app
 
@@ -23,13 +30,8 @@ RUN pip install --require-hashes -r requirements-prod.lock
 
 COPY . .
 
-# Build-time only: settings refuse DEBUG off without a secret, and collectstatic needs
-# neither a real secret nor a database.
-RUN if find . -type d -name locale | grep -q .; then \
-        python manage.py compilemessages --verbosity 0; \
-    fi \
-    && DJANGO_DEBUG=false DJANGO_SECRET_KEY=build-only-not-a-secret \
-        python manage.py collectstatic --noinput --verbosity 0
+# The same build script CI runs: translations, then collectstatic with the manifest.
+RUN scripts/build
 
 # MEDIA_ROOT is a volume shared by web and worker; created here so it belongs to kos.
 RUN useradd --create-home --uid 1000 kos \

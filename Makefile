@@ -8,8 +8,10 @@ PYTHON := $(VENV)/bin/python
 MANAGE := $(PYTHON) manage.py
 # Lives inside .venv, so a fresh venv always reinstalls.
 STAMP := $(VENV)/.installed
-# make run ADDR=127.0.0.1:8001 when 8000 is taken.
+# make run ADDR=127.0.0.1:8001 when 8000 is taken. SITE_URL (links in emails, QR codes,
+# the banner) follows ADDR unless the environment sets it.
 ADDR ?= 127.0.0.1:8000
+SITE_URL ?= http://$(ADDR)
 
 .PHONY: help install lock run test lint fmt smoke bench
 
@@ -54,8 +56,8 @@ lock: install
 
 run: install
 	$(MANAGE) migrate --verbosity 0
-	$(MANAGE) seed_demo
-	$(MANAGE) runserver $(ADDR)
+	SITE_URL=$(SITE_URL) $(MANAGE) seed_demo
+	SITE_URL=$(SITE_URL) $(MANAGE) runserver $(ADDR)
 
 test: install
 	@# Two runs: tests that start a real Celery worker get a fresh test process, so no

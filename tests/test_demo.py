@@ -1,6 +1,10 @@
 """The demo that `make run` loads."""
 
+import os
+import subprocess
+
 import pytest
+from django.conf import settings as settings_module
 from django.core.management import call_command
 
 from clubs.models import Assignment, Club, Municipality, Partner, Voivodeship
@@ -89,3 +93,29 @@ def test_every_demo_staff_user_has_the_demo_totp_and_the_member_none():
     assert with_totp == staff
     assert "lider@kos.example" in staff and "instruktor@kos.example" in staff
     assert "czlonek@kos.example" not in staff
+
+
+def test_seed_demo_points_every_printed_link_at_site_url(settings, capsys):
+    settings.SITE_URL = "http://127.0.0.1:8101"  # what `make run ADDR=127.0.0.1:8101` sets
+    call_command("seed_demo", force=True)
+    output = capsys.readouterr().out
+    assert "Sign in at http://127.0.0.1:8101" in output
+    assert "http://127.0.0.1:8101/verify/" in output
+    assert ":8000" not in output
+
+
+def test_make_run_passes_addr_through_to_site_url():
+    env = {k: v for k, v in os.environ.items() if k not in ("SITE_URL", "MAKEFLAGS")}
+    result = subprocess.run(
+        ["make", "-n", "run", "ADDR=127.0.0.1:8101"],
+        cwd=settings_module.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    commands = result.stdout.splitlines()
+    for command in ("manage.py seed_demo", "manage.py runserver 127.0.0.1:8101"):
+        line = next(line for line in commands if command in line)
+        assert line.startswith("SITE_URL=http://127.0.0.1:8101 "), line

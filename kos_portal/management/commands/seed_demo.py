@@ -1,3 +1,6 @@
+import contextlib
+import logging
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
@@ -15,12 +18,13 @@ class Command(BaseCommand):
     def handle(self, *args, force: bool = False, **options):
         if not settings.DEBUG and not force:
             raise CommandError("Refusing to load demo users with DJANGO_DEBUG off (use --force).")
-        users = demo_seed()
-        # Dashboards read only the rollup tables: fill them now rather than at beat's
-        # first run (docs/rollups.md).
-        from dashboards.services.rollups import rollups_refresh
+        with _quiet_inline_tasks():
+            users = demo_seed()
+            # Dashboards read only the rollup tables: fill them now rather than at beat's
+            # first run (docs/rollups.md).
+            from dashboards.services.rollups import rollups_refresh
 
-        rollups_refresh()
+            rollups_refresh()
         self.stdout.write(self.style.SUCCESS("Demo loaded. Sign in at " + settings.SITE_URL))
         self.stdout.write(f"Password for every demo user: {DEMO_PASSWORD}")
         for demo, needs_totp in users:
@@ -40,3 +44,19 @@ class Command(BaseCommand):
                 f"Verify a demo certificate ({certificate.number}): "
                 f"{certificate.get_verification_url()}"
             )
+
+
+@contextlib.contextmanager
+def _quiet_inline_tasks():
+    """Celery's per-task "succeeded" lines and kombu's "No hostname was supplied" (tasks
+    inline without a broker still borrow a producer) say nothing to someone loading the
+    demo; warnings and errors still show."""
+    loggers = [logging.getLogger(name) for name in ("celery.app.trace", "kombu.connection")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
