@@ -60,13 +60,10 @@ run: install
 	SITE_URL=$(SITE_URL) $(MANAGE) runserver $(ADDR)
 
 test: install
-	@# Two runs: tests that start a real Celery worker get a fresh test process, so no
-	@# state left in Celery's app by two thousand other tests can reach them.
+	@# One pytest process, worker tests included (docs/development.md, "Tests").
 	@# pytest exits 5 when it collects no tests: warn, don't fail.
-	$(VENV)/bin/pytest -m "not worker" $(ARGS) || { rc=$$?; [ $$rc -eq 5 ] || exit $$rc; \
+	$(VENV)/bin/pytest $(ARGS) || { rc=$$?; [ $$rc -eq 5 ] || exit $$rc; \
 		echo "warning: pytest collected no tests" >&2; }
-	$(VENV)/bin/pytest -m worker $(ARGS) || { rc=$$?; [ $$rc -eq 5 ] || exit $$rc; \
-		echo "warning: pytest collected no worker tests" >&2; }
 
 lint: install
 	$(PYTHON) scripts/lock.py --check

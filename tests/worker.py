@@ -188,6 +188,13 @@ def celery_worker_process(_worker_services, transactional_db, tmp_path):
         "CELERY_RESULT_BACKEND": broker_url,
         "PYTHONUNBUFFERED": "1",
     }
+    # A task whose delay/apply_async an earlier test left patched (a mock.patch that did
+    # not undo itself) would never reach the worker: say so now, not after a timeout.
+    patched = sorted(
+        name for name, task in app.tasks.items() if {"delay", "apply_async"} & set(vars(task))
+    )
+    if patched:
+        pytest.fail(f"an earlier test left these tasks' delay/apply_async patched: {patched}")
     app.control.purge()  # tasks left queued by earlier tests must not run here
     worker = WorkerProcess(
         env=env, log_path=tmp_path / "celery-worker.log", result_backend=broker_url
