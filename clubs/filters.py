@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clubs.models import Club, Municipality, Pillar, Powiat, Voivodeship
 from kos_portal import access
+from kos_portal.gmina_picker import GminaField
 from kos_portal.text import search_words
 from kos_portal.widgets import FastSelect
 
@@ -91,13 +92,10 @@ class ClubFilter(django_filters.FilterSet):
             fields["voivodeship"].queryset = Voivodeship.objects.all()
             fields["powiat"].queryset = Powiat.objects.select_related("voivodeship")
             fields["powiat"].label_from_instance = lambda p: f"{p.name} ({p.voivodeship.name})"
-            # 2,479 gminas make a useless select: national staff type the TERYT code.
-            fields["gmina"].queryset = Municipality.objects.all()
-            fields["gmina"].widget = forms.TextInput(
-                attrs={"inputmode": "numeric", "pattern": "[0-9]{7}", "size": 9}
+            # 2,479 gminas make a useless select: national staff type a name (or a code).
+            fields["gmina"] = GminaField(
+                queryset=Municipality.objects.all(), to_field_name="code", required=False
             )
-            fields["gmina"].label = _("Gmina (TERYT code)")
-            fields["gmina"].error_messages["invalid_choice"] = _("No gmina has this TERYT code.")
         else:
             fields["voivodeship"].queryset = Voivodeship.objects.filter(
                 powiats__municipalities__in=gminas

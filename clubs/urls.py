@@ -27,7 +27,6 @@ urlpatterns += [
     path("directory/<int:club_pk>/", public_views.public_club, name="public-club"),
     path("directory/<int:club_pk>/contact/", public_views.public_contact, name="public-contact"),
     path("start/", public_views.club_propose, name="club-propose"),
-    path("start/gminas/", public_views.club_propose_gminas, name="club-propose-gminas"),
     path("start/thanks/", public_views.club_propose_done, name="club-propose-done"),
 ]
 

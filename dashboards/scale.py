@@ -1327,14 +1327,14 @@ class ScaleSeeder:
         Assignment.objects.create(
             user=coordinator, role=Role.COORDINATOR, municipality=self.gminas[gi]
         )
-        for u in (national, coordinator):
-            if not Authenticator.objects.filter(user=u, type=Authenticator.Type.TOTP).exists():
-                TOTP.activate(u, DEMO_TOTP_SECRET)
         big = Club.objects.get(pk=self.big_club)
         leader = user("leader", "Katarzyna", "Liderska")
         Assignment.objects.create(user=leader, role=Role.LEADER, club=big)
         instructor = user("instructor", "Marek", "Ratowniczy")
         Assignment.objects.create(user=instructor, role=Role.INSTRUCTOR, club=big)
+        for u in (national, coordinator, leader, instructor):  # every staff role needs MFA
+            if not Authenticator.objects.filter(user=u, type=Authenticator.Type.TOTP).exists():
+                TOTP.activate(u, DEMO_TOTP_SECRET)
         profile = InstructorProfile.objects.create(
             user=instructor,
             offender_register_checked_on=self.today - timedelta(days=100),

@@ -507,14 +507,16 @@ class RoleBackend(BaseBackend):
 
 
 def mfa_missing(user) -> bool:
-    """A privileged user who has not set up TOTP yet: no personal data until they do."""
+    """A privileged user with neither TOTP nor a security key (WebAuthn) yet: no personal
+    data until they set one up. Recovery codes alone don't count: they back up a factor."""
     if not is_privileged(user):
         return False
     cached = getattr(user, "_kos_mfa_missing", None)
     if cached is None:
         from allauth.mfa.models import Authenticator
 
-        cached = not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+        factors = (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN)
+        cached = not Authenticator.objects.filter(user=user, type__in=factors).exists()
         user._kos_mfa_missing = cached
     return cached
 

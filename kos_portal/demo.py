@@ -18,7 +18,7 @@ from clubs.services.starter_pack import starter_pack_seed_demo
 from clubs.simc import simc_import
 from clubs.teryt import teryt_import
 from kos_portal.models import User
-from kos_portal.roles import Role
+from kos_portal.roles import PRIVILEGED_ROLES, Role
 from members.models import Member, Membership
 
 DEMO_TERC = Path(__file__).resolve().parent.parent / "clubs" / "fixtures" / "terc_demo.csv"
@@ -26,8 +26,8 @@ DEMO_TERC = Path(__file__).resolve().parent.parent / "clubs" / "fixtures" / "ter
 DEMO_POPULATION = DEMO_TERC.with_name("population_demo.csv")
 DEMO_SIMC = DEMO_TERC.with_name("simc_demo.csv")  # two rows of the GUS SIMC register
 DEMO_PASSWORD = "kos-demo-2026"
-# A fixed TOTP secret for the demo's privileged users, so a newcomer can sign in with
-# `manage.py demo_totp` instead of an authenticator app. Demo data only.
+# A fixed TOTP secret for the demo's staff (every role but the member), so a newcomer can
+# sign in with `manage.py demo_totp` instead of an authenticator app. Demo data only.
 DEMO_TOTP_SECRET = "KOSDEMOKOSDEMOKOSDEMOKOSDEMOKOS2"
 PIASECZNO_TERYT = "1418043"  # woj. mazowieckie, powiat piaseczyński, urban-rural gmina
 
@@ -132,7 +132,7 @@ def demo_seed() -> list[tuple[DemoUser, bool]]:
                 club=club,
                 defaults={"status": Membership.Status.ACTIVE, "joined_on": date(2025, 9, 15)},
             )
-        needs_totp = demo.role in (Role.NATIONAL, Role.COORDINATOR)
+        needs_totp = demo.role in PRIVILEGED_ROLES
         if (
             needs_totp
             and not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()

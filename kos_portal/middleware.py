@@ -1,13 +1,53 @@
-"""Request-wide rules: the user's language, privileged session expiry, and required MFA."""
+"""Request-wide rules: NUL bytes refused, the user's language, privileged session expiry,
+and required MFA."""
 
 import time
+from urllib.parse import unquote_to_bytes
 
 from django.conf import settings
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext
 
 from kos_portal import access
+
+
+class RejectNulBytesMiddleware:
+    """A NUL byte in the path, the query string or a form field answers 400, here, once.
+
+    PostgreSQL refuses NUL in text ("A string literal cannot contain NUL"), and the OS in
+    file names, so without this a NUL in `?q=`, a token or a code reached a query and
+    answered 500 (issue #13: /verify/%00/, /training/instructors/?q=%00, ...). No field of
+    ours ever needs one. First in MIDDLEWARE: nothing else sees such a request.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if _has_nul(request):
+            language = translation.get_language_from_request(request)
+            with translation.override(language):
+                message = gettext("The request contains a NUL character, which is never valid.")
+            return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
+
+
+def _has_nul(request) -> bool:
+    if "\x00" in request.path_info or b"\x00" in unquote_to_bytes(
+        request.META.get("QUERY_STRING", "")
+    ):
+        return True
+    if request.method in ("POST", "PUT", "PATCH"):
+        # Form fields only (urlencoded or multipart); uploaded files' contents are binary.
+        for key, values in request.POST.lists():
+            if "\x00" in key or any("\x00" in value for value in values):
+                return True
+    return False
 
 
 class UserLanguageMiddleware:
@@ -25,7 +65,8 @@ class UserLanguageMiddleware:
 
 
 class PrivilegedSessionMiddleware:
-    """National staff and coordinators are signed out after 30 minutes without a request.
+    """Staff (every role that sees personal data) are signed out after 30 minutes without a
+    request, and 12 hours after signing in whatever they do (PRIVILEGED_SESSION_MAX_SECONDS).
 
     set_expiry() slides the window forward (and saves the session). Signing in starts the
     window (start_idle_window), so the requests that follow need not save. After that the
@@ -38,11 +79,28 @@ class PrivilegedSessionMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        user = getattr(request, "user", None)
+        staff = user is not None and user.is_authenticated and access.is_privileged(user)
+        if staff and _past_absolute_cap(request.session):
+            logout(request)
+            return redirect_to_login(request.get_full_path(), reverse("account_login"))
         response = self.get_response(request)
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and access.is_privileged(user):
             _slide_idle_window(request.session)
         return response
+
+
+# When the user signed in (a Unix time in the session): the start of the absolute cap.
+SIGNED_IN_AT_KEY = "_kos_signed_in_at"
+
+
+def _past_absolute_cap(session) -> bool:
+    signed_in_at = session.get(SIGNED_IN_AT_KEY)
+    if signed_in_at is None:  # a session from before the cap existed: the cap starts now
+        session[SIGNED_IN_AT_KEY] = int(time.time())
+        return False
+    return time.time() - signed_in_at >= settings.PRIVILEGED_SESSION_MAX_SECONDS
 
 
 # When the idle window last moved (a Unix time in the session), and how often it may move.
@@ -65,6 +123,8 @@ def start_idle_window(sender, request, user, **kwargs) -> None:
     login's own save (connected in KosPortalConfig.ready)."""
     if request is None or not hasattr(request, "session"):
         return
+    # Every sign-in records its time: a member may become staff within this session.
+    request.session[SIGNED_IN_AT_KEY] = int(time.time())
     had_scope = hasattr(user, "_kos_scope")
     privileged = access.is_privileged(user)
     if not had_scope:  # roles may still change in this request (accepting an invitation)

@@ -12,8 +12,10 @@ class Role(models.TextChoices):
 
 
 # Roles that must use two-factor authentication before reaching personal data, and whose
-# sessions expire when idle.
-PRIVILEGED_ROLES = frozenset({Role.NATIONAL, Role.COORDINATOR})
+# sessions expire when idle and after 12 hours at most: every role that sees personal data.
+# Leaders see their club's minors, instructors the people in their sessions (issue #13);
+# members, who see only themselves, hold no role.
+PRIVILEGED_ROLES = frozenset({Role.NATIONAL, Role.COORDINATOR, Role.LEADER, Role.INSTRUCTOR})
 
 # Which roles each role may invite. The scope rule (own gmina, own club) is in access.py.
 INVITABLE_BY = {

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "kos_portal.middleware.RejectNulBytesMiddleware",  # 400 before anything reads a NUL
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -141,7 +142,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-        "OPTIONS": {"min_length": 10},
+        "OPTIONS": {"min_length": 12},  # issue #13; CommonPasswordValidator below
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
@@ -170,17 +171,23 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": "20/m/ip,5/m/key",
     "confirm_email": "1/3m/key",
 }
-MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# A security key (WebAuthn) counts as the second factor as well as TOTP (access.mfa_missing).
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = "KOS Portal"
 
-# Roles whose sessions count as privileged: they expire after this many idle seconds.
+# Staff sessions (kos_portal.roles.PRIVILEGED_ROLES) expire after this many idle seconds...
 PRIVILEGED_SESSION_IDLE_SECONDS = int(env("PRIVILEGED_SESSION_IDLE_SECONDS", "1800"))
+# ... and end this long after signing in, however active (issue #13).
+PRIVILEGED_SESSION_MAX_SECONDS = int(env("PRIVILEGED_SESSION_MAX_SECONDS", str(12 * 3600)))
 INVITATION_VALID_DAYS = int(env("INVITATION_VALID_DAYS", "7"))
 # People who left every club more than this many years ago are anonymised (RODO).
 MEMBER_RETENTION_YEARS = int(env("MEMBER_RETENTION_YEARS", "5"))
 # Trust and preparedness pulse: a group (a survey, a month, a gmina's quarter) with fewer
 # answers than this shows no results, so no single answer can be told apart (docs/pulse.md).
 SURVEY_MIN_RESPONSES = int(env("SURVEY_MIN_RESPONSES", "5"))
+# Answers a survey takes per client IP an hour; one per device is the cookie's job. Shared
+# networks (a school's Wi-Fi, mobile carriers' NAT) hit it first: docs/pulse.md.
+SURVEY_ANSWERS_PER_IP_HOUR = int(env("SURVEY_ANSWERS_PER_IP_HOUR", "5"))
 
 LANGUAGE_CODE = "pl"
 LANGUAGES = [("pl", _("Polish")), ("en", _("English"))]
@@ -345,6 +352,11 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    # "__Host-": browsers accept these cookies only if Secure, from HTTPS, with Path=/ and no
+    # Domain, so a sibling subdomain or a plain-HTTP page can't plant or shadow them
+    # (issue #13). Only with secure cookies: a browser drops a __Host- cookie otherwise.
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"  # no script reads it: forms carry the token
     # /healthz is probed by load balancers over plain HTTP inside the network.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
@@ -384,7 +396,7 @@ CONTENT_SECURITY_POLICY = {
         "font-src": ["'self'"],
         "connect-src": ["'self'"],
         "object-src": ["'none'"],
-        "base-uri": ["'self'"],
+        "base-uri": ["'none'"],  # no page needs <base>; an injected one can't redirect links
         "form-action": ["'self'"],
         "frame-ancestors": ["'none'"],
     }

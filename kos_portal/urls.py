@@ -2,12 +2,14 @@ from django.contrib import admin
 from django.urls import include, path
 
 from kos_portal import views
+from kos_portal.gmina_picker import gmina_suggestions
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("mfa-required/", views.mfa_required, name="mfa-required"),
     path("i18n/language/", views.language_set, name="language-set"),
+    path("gminas/suggest/", gmina_suggestions, name="gmina-suggestions"),
     path("accounts/", include("allauth.urls")),
     path("clubs/", include("clubs.urls")),
     path("members/", include("members.urls")),

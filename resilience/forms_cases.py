@@ -6,9 +6,9 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from clubs.forms.invitations import TerytMunicipalityField
 from clubs.models import Club, Municipality, Partner
 from kos_portal import access
+from kos_portal.gmina_picker import GminaField
 from kos_portal.roles import Role
 from resilience.models import CaseAction, Indicator, IndicatorMeasurement, ProblemCase
 
@@ -28,12 +28,15 @@ def add_scope_fields(form: forms.Form, user, roles) -> None:
     )
     gmina_roles = roles & {Role.NATIONAL, Role.COORDINATOR}
     if access.is_national(user):
-        # 2,479 gminas make a useless select; staff know the 7-digit TERYT code.
-        form.fields["municipality"] = TerytMunicipalityField(
-            label=_("Gmina (TERYT code)"),
+        # 2,479 gminas make a useless select: staff type a name (or a TERYT code).
+        form.fields["municipality"] = GminaField(
             queryset=Municipality.objects.all(),
+            to_field_name="code",
             required=False,
-            help_text=_("Only for a gmina-level one: the 7-digit TERYT code, e.g. 1418042."),
+            help_text=_(
+                "Only for a gmina-level one: type part of the gmina's name and choose from "
+                "the list, or type its TERYT code."
+            ),
         )
     elif gmina_roles and access.user_scope(user).gminas_for(gmina_roles):
         form.fields["municipality"] = forms.ModelChoiceField(

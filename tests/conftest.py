@@ -203,6 +203,7 @@ def world(db) -> World:
             # allauth's emailed links, with keys that match nothing
             "key": "no-such-key",
             "uidb36": "1",
+            "pk": 999999,  # allauth's security keys: the world has none
         },
     )
 

@@ -110,10 +110,12 @@ class MembershipFactory(DjangoModelFactory):
 
 
 def give_totp(user) -> None:
-    """Set up TOTP for a privileged user, as the MFA rule requires."""
+    """Set up TOTP for a user with a staff role, as the MFA rule requires."""
+    from allauth.mfa.models import Authenticator
     from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 
-    TOTP.activate(user, generate_totp_secret())
+    if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+        TOTP.activate(user, generate_totp_secret())
 
 
 def national_user(**kwargs) -> User:
@@ -133,12 +135,14 @@ def coordinator_of(municipality, **kwargs) -> User:
 def leader_of(club, **kwargs) -> User:
     user = UserFactory(**kwargs)
     AssignmentFactory(user=user, role=Role.LEADER, club=club)
+    give_totp(user)
     return user
 
 
 def instructor_of(club, **kwargs) -> User:
     user = UserFactory(**kwargs)
     AssignmentFactory(user=user, role=Role.INSTRUCTOR, club=club)
+    give_totp(user)
     return user
 
 

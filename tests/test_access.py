@@ -201,7 +201,8 @@ def test_privileged_roles_must_set_up_mfa(world):
     )
     assert access.mfa_missing(coordinator)
     assert not access.mfa_missing(world.users["coordinator"])  # has TOTP
-    assert not access.mfa_missing(world.users["leader"])  # not privileged
+    assert not access.mfa_missing(world.users["leader"])  # has TOTP
+    assert not access.mfa_missing(world.users["member"])  # sees only themselves
 
 
 def test_templates_ask_the_same_question(world):

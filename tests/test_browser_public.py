@@ -78,18 +78,15 @@ def test_visitor_finds_a_club_on_the_map_and_writes_to_it(page, live_server, clu
     assert_accessible(page)
 
 
-def test_visitor_proposes_a_club_through_the_cascading_selects(page, live_server, gmina):
+def test_visitor_proposes_a_club_choosing_the_gmina_with_the_picker(page, live_server, gmina):
     page.set_extra_http_headers({"Accept-Language": "en"})
     page.goto(f"{live_server.url}/clubs/start/")
     assert_accessible(page)
 
     page.get_by_label("Your name").fill("Piotr Zieliński")
     page.get_by_label("Your email").fill("piotr@example.org")
-    page.locator("#id_voivodeship").select_option("14")
-    page.wait_for_selector("#id_powiat option[value='1418']", state="attached")
-    page.locator("#id_powiat").select_option("1418")
-    page.wait_for_selector("#id_municipality option[value='1418042']", state="attached")
-    page.locator("#id_municipality").select_option("1418042")
+    page.get_by_role("combobox", name="Gmina").press_sequentially("piasec", delay=30)
+    page.get_by_role("option", name="Piaseczno (rural gm., pow. piaseczyński, mazowieckie)").click()
     page.get_by_label("Locality").fill("Żabia Wola")
     page.get_by_label("Proposed club name").fill("KOS Żabia Wola")
     page.get_by_label("Drones (UAV/BSP)").check()

@@ -72,3 +72,20 @@ def test_demo_totp_code_matches_allauths_check():
     from kos_portal.demo import DEMO_TOTP_SECRET
 
     assert validate_totp_code(DEMO_TOTP_SECRET, demo_totp_code())
+
+
+def test_every_demo_staff_user_has_the_demo_totp_and_the_member_none():
+    from allauth.mfa.models import Authenticator
+
+    from kos_portal.roles import PRIVILEGED_ROLES
+
+    call_command("seed_demo", force=True)
+    with_totp = set(
+        Authenticator.objects.filter(type=Authenticator.Type.TOTP).values_list(
+            "user__email", flat=True
+        )
+    )
+    staff = {demo.email for demo in DEMO_USERS if demo.role in PRIVILEGED_ROLES}
+    assert with_totp == staff
+    assert "lider@kos.example" in staff and "instruktor@kos.example" in staff
+    assert "czlonek@kos.example" not in staff

@@ -117,6 +117,64 @@ def test_healthz_is_not_cached(client):
     assert "no-cache" in response.headers["Cache-Control"]
 
 
+# --- Issue #13: small settings ----------------------------------------------------------
+
+
+def test_the_policy_allows_no_base_element(client):
+    assert "base-uri 'none'" in client.get("/healthz").headers["Content-Security-Policy"]
+
+
+def test_production_cookies_carry_the_host_prefix(tmp_path):
+    code = """
+import json, django
+django.setup()
+from django.conf import settings
+from django.core.management import call_command
+call_command("migrate", verbosity=0)
+from django.test import Client, override_settings
+client = Client(headers={"host": "kos.example.org"})
+plain_static = {**settings.STORAGES, "staticfiles": {
+    "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+with override_settings(STORAGES=plain_static):  # no collectstatic manifest here
+    response = client.get("/accounts/login/", secure=True)
+print(json.dumps({
+    "session": settings.SESSION_COOKIE_NAME,
+    "csrf": settings.CSRF_COOKIE_NAME,
+    "cookies": {name: dict(c) for name, c in response.cookies.items()},
+}))
+"""
+    env = production_env(DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
+
+    result = run_python(code, env)
+
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    assert answer["session"] == "__Host-sessionid"
+    assert answer["csrf"] == "__Host-csrftoken"
+    csrf = answer["cookies"]["__Host-csrftoken"]
+    assert csrf["secure"] is True and csrf["path"] == "/" and not csrf["domain"]
+
+
+def test_development_keeps_plain_cookie_names():
+    # A __Host- cookie needs HTTPS: over http://127.0.0.1 the browser would drop it.
+    assert settings.SESSION_COOKIE_NAME == "sessionid"
+
+
+@pytest.mark.parametrize("password", ["kos-zloto-1", "password1234", "123456789012"])
+def test_short_or_common_passwords_are_refused(password):
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):
+        validate_password(password)
+
+
+def test_a_long_uncommon_password_is_accepted():
+    from django.contrib.auth.password_validation import validate_password
+
+    validate_password("wiosna-nad-wisla-2025")
+
+
 def test_polish_dates_have_one_short_form_everywhere():
     from datetime import date, datetime
 

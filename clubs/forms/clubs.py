@@ -3,10 +3,10 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from clubs.forms.invitations import TerytMunicipalityField
 from clubs.models import Club, Municipality, Pillar
 from clubs.services.clubs import ALLOWED_TRANSITIONS
 from kos_portal import access
+from kos_portal.gmina_picker import GminaField
 from kos_portal.roles import Role
 
 CLUB_FIELDS = [
@@ -55,11 +55,9 @@ class ClubFoundForm(ClubForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         if access.is_national(user):
-            # 2,479 gminas make a useless select; the 7-digit TERYT code is what staff use.
-            self.fields["municipality"] = TerytMunicipalityField(
-                label=_("Gmina (TERYT code)"),
-                queryset=Municipality.objects.all(),
-                help_text=_("The 7-digit TERYT code, e.g. 1418042."),
+            # 2,479 gminas make a useless select: staff type a name (or a TERYT code).
+            self.fields["municipality"] = GminaField(
+                queryset=Municipality.objects.all(), to_field_name="code"
             )
         else:
             self.fields["municipality"].queryset = Municipality.objects.visible_to(

@@ -1,13 +1,12 @@
 """Input shapes for the clubs pages. Who may invite whom is decided by the services."""
 
-import re
-
 from django import forms
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
 from clubs.models import Club, Invitation, Municipality
 from kos_portal import access
+from kos_portal.gmina_picker import GminaField
 from kos_portal.models import User
 from kos_portal.roles import INVITABLE_BY, Role
 
@@ -53,43 +52,20 @@ class InvitationForm(forms.Form):
         if Role.COORDINATOR not in offered:
             del self.fields["municipality"]
         elif scope.national:
-            # 2,479 gminas make a useless select; the 7-digit TERYT code is what staff use.
-            self.fields["municipality"] = TerytMunicipalityField(
-                label=_("Gmina (TERYT code)"),
+            # 2,479 gminas make a useless select: staff type a name (or a TERYT code).
+            self.fields["municipality"] = GminaField(
                 required=False,
+                to_field_name="code",
                 queryset=Municipality.objects.visible_to(user, {Role.COORDINATOR, Role.NATIONAL}),
-                help_text=_("For municipal coordinators: the 7-digit TERYT code, e.g. 1418042."),
+                help_text=_(
+                    "For municipal coordinators: type part of the gmina's name and choose "
+                    "from the list, or type its TERYT code."
+                ),
             )
         else:
             self.fields["municipality"].queryset = Municipality.objects.visible_to(
                 user, {Role.COORDINATOR, Role.NATIONAL}
             )
-
-
-class TerytMunicipalityField(forms.ModelChoiceField):
-    """A gmina typed in as its TERYT code."""
-
-    widget = forms.TextInput(attrs={"inputmode": "numeric", "pattern": "[0-9]{7}", "size": 9})
-    default_error_messages = {
-        "invalid_choice": _("No gmina has this TERYT code."),
-    }
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("to_field_name", "code")
-        super().__init__(*args, **kwargs)
-
-    def to_python(self, value):
-        value = (value or "").strip()
-        if value and not re.fullmatch(r"\d{7}", value):
-            raise forms.ValidationError(
-                _("Enter the 7-digit TERYT code of the gmina."), code="invalid"
-            )
-        return super().to_python(value)
-
-    def prepare_value(self, value):
-        if isinstance(value, Municipality):
-            return value.code
-        return super().prepare_value(value)
 
 
 class InvitationSignupForm(forms.Form):

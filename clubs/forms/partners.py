@@ -3,10 +3,10 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from clubs.forms.invitations import TerytMunicipalityField
 from clubs.models import Club, Municipality, Partner, PartnerLink
 from clubs.services.partners import MAX_DOCUMENT_BYTES, agreement_document_validate
 from kos_portal import access
+from kos_portal.gmina_picker import GminaField
 
 DOCUMENT_ACCEPT = ".pdf,.docx,.odt,.jpg,.jpeg,.png"
 
@@ -39,12 +39,8 @@ class PartnerForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         gminas = Municipality.objects.visible_to(user, access.RULES["clubs.change_partner"])
         if access.is_national(user):
-            # 2,479 gminas make a useless select; staff know the 7-digit TERYT code.
-            self.fields["municipality"] = TerytMunicipalityField(
-                label=_("Gmina (TERYT code)"),
-                queryset=gminas,
-                help_text=_("The 7-digit TERYT code, e.g. 1418042."),
-            )
+            # 2,479 gminas make a useless select: staff type a name (or a TERYT code).
+            self.fields["municipality"] = GminaField(queryset=gminas, to_field_name="code")
         else:
             self.fields["municipality"].queryset = gminas.select_related("powiat")
         self.fields["contact_phone"].widget.input_type = "tel"

@@ -9,8 +9,8 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from clubs.forms.invitations import TerytMunicipalityField
 from clubs.models import Club, Municipality, Pillar, Powiat, Voivodeship
+from kos_portal.gmina_picker import GminaField
 from kos_portal.text import search_words
 
 PHONE_PATTERN = re.compile(r"^\+?[0-9 ()-]{6,20}$")
@@ -120,11 +120,8 @@ class ContactForm(HoneypotMixin):
 
 
 class ClubProposalForm(HoneypotMixin):
-    """The public "start a club" form.
-
-    The gmina is given either as its TERYT code or through the voivodeship → powiat →
-    gmina selects; each select offers only what lies inside the one above it.
-    """
+    """The public "start a club" form. The gmina is chosen with the gmina picker (a name
+    from its suggestions, or a TERYT code)."""
 
     proposer_name = forms.CharField(label=_("Your name"), max_length=200)
     proposer_email = forms.EmailField(label=_("Your email"))
@@ -134,33 +131,7 @@ class ClubProposalForm(HoneypotMixin):
         required=False,
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
     )
-    teryt_code = TerytMunicipalityField(
-        label=_("Gmina TERYT code"),
-        required=False,
-        queryset=Municipality.objects.filter(is_current=True),
-        help_text=_("If you know it: the 7-digit code, e.g. 1418042. Or choose below."),
-    )
-    voivodeship = forms.ModelChoiceField(
-        label=_("Voivodeship"),
-        required=False,
-        to_field_name="code",
-        queryset=Voivodeship.objects.filter(is_current=True),
-        empty_label=_("Choose a voivodeship"),
-    )
-    powiat = forms.ModelChoiceField(
-        label=_("Powiat"),
-        required=False,
-        to_field_name="code",
-        queryset=Powiat.objects.none(),
-        empty_label=_("Choose a powiat"),
-    )
-    municipality = forms.ModelChoiceField(
-        label=_("Gmina"),
-        required=False,
-        to_field_name="code",
-        queryset=Municipality.objects.none(),
-        empty_label=_("Choose a gmina"),
-    )
+    municipality = GminaField(to_field_name="code")
     name = forms.CharField(label=_("Proposed club name"), max_length=200)
     locality = forms.CharField(
         label=_("Locality"),
@@ -180,20 +151,6 @@ class ClubProposalForm(HoneypotMixin):
         help_text=_("Who would take part, which partners you have in mind, what you need."),
     )
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        source = self.data if self.is_bound else self.initial
-        voivodeship = source.get("voivodeship") or ""
-        powiat = source.get("powiat") or ""
-        if voivodeship:
-            self.fields["powiat"].queryset = Powiat.objects.filter(
-                is_current=True, voivodeship__code=voivodeship
-            )
-        if voivodeship and powiat:
-            self.fields["municipality"].queryset = Municipality.objects.filter(
-                is_current=True, powiat__code=powiat, powiat__voivodeship__code=voivodeship
-            )
-
     def clean_proposer_phone(self) -> str:
         phone = self.cleaned_data["proposer_phone"].strip()
         if phone and not PHONE_PATTERN.match(phone):
@@ -201,25 +158,3 @@ class ClubProposalForm(HoneypotMixin):
                 _("Enter a phone number of digits, spaces and an optional leading +.")
             )
         return phone
-
-    def clean(self):
-        cleaned = super().clean()
-        typed = cleaned.get("teryt_code")
-        picked = cleaned.get("municipality")
-        if self.has_error("teryt_code") or self.has_error("municipality"):
-            return cleaned
-        if typed and picked and typed != picked:
-            self.add_error(
-                "teryt_code",
-                _("The TERYT code and the gmina chosen below differ. Use one of them."),
-            )
-        elif not typed and not picked:
-            self.add_error(
-                "municipality",
-                _(
-                    "Choose the gmina: type its TERYT code or pick the voivodeship, "
-                    "powiat and gmina."
-                ),
-            )
-        cleaned["gmina"] = typed or picked
-        return cleaned

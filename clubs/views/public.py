@@ -87,13 +87,6 @@ def public_contact(request, club_pk: int):
 
 @require_http_methods(["GET", "POST"])
 def club_propose(request):
-    if request.method == "POST" and "_refresh" in request.POST:
-        # Without JavaScript, "Update the lists" posts the form to fill the powiat and
-        # gmina selects; nothing is checked or saved yet.
-        initial = {key: request.POST.get(key) for key in request.POST if key != "pillars"}
-        initial["pillars"] = request.POST.getlist("pillars")
-        form = ClubProposalForm(initial=initial)
-        return render(request, "clubs/public_propose.html", {"form": form})
     form = ClubProposalForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if _over_limit(request, "clubs.club-propose", PROPOSAL_RATE):
@@ -105,7 +98,7 @@ def club_propose(request):
             data = form.cleaned_data
             try:
                 services.club_propose(
-                    municipality=data["gmina"],
+                    municipality=data["municipality"],
                     name=data["name"],
                     locality=data["locality"],
                     description=data["description"],
@@ -119,14 +112,6 @@ def club_propose(request):
         if not form.errors:
             return redirect("clubs:club-propose-done")
     return render(request, "clubs/public_propose.html", {"form": form})
-
-
-@require_GET
-def club_propose_gminas(request):
-    """The voivodeship → powiat → gmina selects, redrawn when one of them changes (htmx)."""
-    keys = ("voivodeship", "powiat", "municipality")
-    form = ClubProposalForm(initial={key: request.GET.get(key, "") for key in keys})
-    return render(request, "clubs/_public_gmina_picker.html", {"form": form})
 
 
 @require_GET

@@ -9,9 +9,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from clubs.forms.invitations import TerytMunicipalityField
 from clubs.forms.public import HoneypotMixin
 from clubs.models import Municipality
+from kos_portal.gmina_picker import GminaField
 from members import age
 from members.consent_texts import CONSENT_TEXTS, GUARDIAN_CONSENT
 from members.models import ConsentMethod, ConsentPurpose, Membership, PersonalDataAccess, Skill
@@ -53,8 +53,8 @@ class PersonFieldsMixin(forms.Form):
         help_text=_("A Polish number, e.g. 600 700 800, or one with a country code."),
         widget=forms.TextInput(attrs={"inputmode": "tel"}),
     )
-    municipality = TerytMunicipalityField(
-        label=_("Gmina of residence (TERYT code)"),
+    municipality = GminaField(
+        label=_("Gmina of residence"),
         queryset=Municipality.objects.all(),
         required=False,
     )

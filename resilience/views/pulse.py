@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -25,10 +26,13 @@ from resilience import selectors_pulse as selectors
 from resilience.forms_pulse import SurveyAnswerForm, SurveyForm
 from resilience.services import pulse as services
 
-# Per client IP, counted for every answer that passes the form (honeypot catches too).
-# The counter lives in the cache under a hash of the IP, apart from the answers, and
-# expires with the window; see docs/pulse.md.
-ANSWER_RATE = "20/h"
+# One answer per survey per device: a signed cookie, scoped to the survey's own path, that
+# says only "answered" (docs/pulse.md). Plus, per client IP and survey, a few answers an
+# hour (SURVEY_ANSWERS_PER_IP_HOUR), counted for every answer that passes the form
+# (honeypot catches too). The counter lives in the cache under a hash of the IP, apart
+# from the answers, and expires with the window.
+ANSWERED_COOKIE = "kos_pulse_answered"
+ANSWERED_SALT = "resilience.pulse-answered"
 PAGE_SIZE = 50
 
 
@@ -95,6 +99,31 @@ def survey_detail(request, survey_pk: int):
     return render(request, "resilience/survey_detail.html", context)
 
 
+def _answered_here(request, survey) -> bool:
+    value = request.get_signed_cookie(ANSWERED_COOKIE, default=None, salt=ANSWERED_SALT)
+    return value == survey.token  # a cookie copied from another survey doesn't count
+
+
+def _mark_answered(response, survey) -> None:
+    """Remember on this device, and only for this survey's pages, that it was answered."""
+    closes_on = survey.closes_on
+    days = (closes_on - timezone.localdate()).days + 1 if closes_on else 365
+    response.set_signed_cookie(
+        ANSWERED_COOKIE,
+        survey.token,
+        salt=ANSWERED_SALT,
+        max_age=max(days, 1) * 24 * 3600,
+        path=reverse("resilience:survey-answer", kwargs={"survey_token": survey.token}),
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def _answer_rate(survey) -> tuple[str, str]:
+    return f"resilience.pulse-answer:{survey.pk}", f"{settings.SURVEY_ANSWERS_PER_IP_HOUR}/h"
+
+
 def _too_many(request):
     message = _("Many answers came from your network in a short time. Please try again later.")
     return render(request, "resilience/pulse_rate_limited.html", {"message": message}, status=429)
@@ -116,16 +145,12 @@ def survey_answer(request, survey_token: str):
             {"survey": survey, "state": state},
             status=status,
         )
+    if _answered_here(request, survey):
+        return render(request, "resilience/pulse_already_answered.html", {"survey": survey})
     form = SurveyAnswerForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if is_ratelimited(
-            request,
-            group="resilience.pulse-answer",
-            key="ip",
-            rate=ANSWER_RATE,
-            method="POST",
-            increment=True,
-        ):
+        group, rate = _answer_rate(survey)
+        if is_ratelimited(request, group=group, key="ip", rate=rate, method="POST", increment=True):
             return _too_many(request)
         if not form.is_spam:  # a bot that filled the honeypot is thanked and stores nothing
             try:
@@ -133,7 +158,9 @@ def survey_answer(request, survey_token: str):
             except ValidationError as error:
                 form.add_error(None, error)
         if not form.errors:
-            return redirect("resilience:survey-thanks", survey_token=survey.token)
+            response = redirect("resilience:survey-thanks", survey_token=survey.token)
+            _mark_answered(response, survey)
+            return response
     return render(request, "resilience/pulse_answer.html", {"survey": survey, "form": form})
 
 

@@ -56,7 +56,7 @@ def proposal_data(gmina, /, **overrides) -> dict:
         "proposer_name": "Piotr Zieliński",
         "proposer_email": "piotr@example.org",
         "proposer_phone": "+48 600 100 200",
-        "teryt_code": gmina.code,
+        "municipality": gmina.code,
         "name": "KOS Żabia Wola",
         "locality": "Żabia Wola",
         "pillars": [Pillar.objects.get(code="first-aid").pk],
@@ -519,17 +519,9 @@ def test_proposal_in_a_gmina_without_coordinator_goes_to_national_staff(
 
 
 @pytest.mark.django_db
-def test_proposal_through_the_voivodeship_powiat_gmina_selects(client, world):
+def test_proposal_with_the_gmina_given_by_its_name(client, world):
     gmina = world.municipality
-    data = proposal_data(
-        gmina,
-        teryt_code="",
-        voivodeship=gmina.powiat.voivodeship.code,
-        powiat=gmina.powiat.code,
-        municipality=gmina.code,
-    )
-
-    response = client.post(PROPOSE, data)
+    response = client.post(PROPOSE, proposal_data(gmina, municipality="piaseczno"))
 
     assert response.status_code == 302
     assert Club.objects.get(name="KOS Żabia Wola").municipality == gmina
@@ -537,10 +529,10 @@ def test_proposal_through_the_voivodeship_powiat_gmina_selects(client, world):
 
 @pytest.mark.django_db
 def test_proposal_with_an_unknown_teryt_code_creates_nothing(client, world):
-    response = client.post(PROPOSE, proposal_data(world.municipality, teryt_code="9999999"))
+    response = client.post(PROPOSE, proposal_data(world.municipality, municipality="9999999"))
 
     assert response.status_code == 200
-    assert response.context["form"].errors["teryt_code"] == ["No gmina has this TERYT code."]
+    assert response.context["form"].errors["municipality"] == ["No gmina has this TERYT code."]
     assert not Club.objects.filter(status=Club.Status.PROPOSED).exists()
     assert not ClubStatusChange.objects.exists()
 
@@ -552,25 +544,20 @@ def test_proposal_with_missing_fields_says_what_is_missing_and_creates_nothing(c
     errors = response.context["form"].errors
     assert response.status_code == 200
     assert {"proposer_name", "name", "locality", "description", "municipality"} <= set(errors)
-    assert "TERYT code" in errors["municipality"][0]
+    assert errors["municipality"] == ["This field is required."]
     assert not Club.objects.filter(status=Club.Status.PROPOSED).exists()
     assert mail.outbox == []
 
 
 @pytest.mark.django_db
-def test_proposal_with_a_gmina_outside_the_chosen_powiat_is_refused(client, world):
-    data = proposal_data(
-        world.municipality,
-        teryt_code="",
-        voivodeship=world.municipality.powiat.voivodeship.code,
-        powiat=world.municipality.powiat.code,
-        municipality=world.other_municipality.code,
-    )
-
-    response = client.post(PROPOSE, data)
+def test_proposal_with_a_gmina_name_two_gminas_share_is_refused_with_both(client, world):
+    namesake = factories.MunicipalityFactory(name="Piaseczno")
+    response = client.post(PROPOSE, proposal_data(world.municipality, municipality="Piaseczno"))
 
     assert response.status_code == 200
-    assert "municipality" in response.context["form"].errors
+    [error] = response.context["form"].errors["municipality"]
+    assert error.startswith("Several gminas are called “Piaseczno”")
+    assert f"[{world.municipality.code}]" in error and f"[{namesake.code}]" in error
     assert not Club.objects.filter(status=Club.Status.PROPOSED).exists()
 
 
@@ -638,39 +625,6 @@ def test_proposal_for_a_gmina_no_longer_in_the_register_is_refused(world):
             proposer_name="Piotr",
             proposer_email="piotr@example.org",
         )
-    assert not Club.objects.filter(status=Club.Status.PROPOSED).exists()
-
-
-@pytest.mark.django_db
-def test_gmina_picker_lists_the_powiats_and_gminas_inside_the_choices(client):
-    piaseczno = gmina_in("14", "Piaseczno", powiat_code="1418")
-    gmina_in("12", "Kraków", powiat_code="1261")
-    url = reverse("clubs:club-propose-gminas")
-
-    only_voivodeship = client.get(url, {"voivodeship": "14"}).content.decode()
-    with_powiat = client.get(url, {"voivodeship": "14", "powiat": "1418"}).content.decode()
-    stale_powiat = client.get(url, {"voivodeship": "12", "powiat": "1418"}).content.decode()
-
-    assert 'value="1418"' in only_voivodeship
-    assert 'value="1261"' not in only_voivodeship
-    assert f'value="{piaseczno.code}"' not in only_voivodeship
-    assert f'value="{piaseczno.code}"' in with_powiat
-    assert f'value="{piaseczno.code}"' not in stale_powiat
-    assert "<html" not in with_powiat
-
-
-@pytest.mark.django_db
-def test_updating_the_lists_without_javascript_saves_nothing(client, world):
-    gmina = world.municipality
-    data = {**proposal_data(gmina, teryt_code=""), "voivodeship": gmina.powiat.voivodeship.code}
-
-    response = client.post(PROPOSE, {**data, "_refresh": "1"})
-
-    html = response.content.decode()
-    assert response.status_code == 200
-    assert f'value="{gmina.powiat.code}"' in html
-    assert 'value="KOS Żabia Wola"' in html
-    assert not response.context["form"].is_bound
     assert not Club.objects.filter(status=Club.Status.PROPOSED).exists()
 
 

@@ -8,6 +8,7 @@ from django.apps import apps
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -15,6 +16,7 @@ from clubs.models import Municipality
 from resilience import selectors_pulse as selectors
 from resilience.models import Survey, SurveyResponse
 from resilience.services import pulse as services
+from resilience.views.pulse import ANSWERED_COOKIE
 from tests import factories
 
 ANSWER = {
@@ -50,7 +52,7 @@ def test_a_response_holds_nothing_but_the_survey_the_month_and_the_five_answers(
     assert names == {"id", "survey", "month", *services.QUESTION_FIELDS}
 
 
-def test_answering_stores_one_response_sets_no_cookie_and_writes_nothing_else(client, world):
+def test_answering_stores_one_response_and_writes_nothing_else(client, world):
     survey = world.objects["survey"]
     client.get(answer_url(survey))  # the page itself may set the CSRF cookie
     models = [m for m in apps.get_models() if m is not SurveyResponse]
@@ -60,7 +62,7 @@ def test_answering_stores_one_response_sets_no_cookie_and_writes_nothing_else(cl
 
     after = {m._meta.label: m._default_manager.count() for m in models}
     assert response.status_code == 302
-    assert response.cookies == {}
+    assert set(response.cookies) == {ANSWERED_COOKIE}  # "answered", nothing else
     assert after == before
     stored = SurveyResponse.objects.get(survey=survey)
     assert stored.month == date.today().replace(day=1)
@@ -128,14 +130,52 @@ def test_a_survey_not_open_yet_says_when_it_opens(client, world):
     assert not SurveyResponse.objects.exists()
 
 
-def test_the_twenty_first_answer_in_an_hour_from_one_address_gets_429(client, world):
-    url = answer_url(world.objects["survey"])
-    for _ in range(20):
-        assert client.post(url, ANSWER, REMOTE_ADDR="10.9.9.9").status_code == 302
+def test_one_device_answers_a_survey_once(client, world):
+    survey = world.objects["survey"]
+    assert client.post(answer_url(survey), ANSWER).status_code == 302
 
-    assert client.post(url, ANSWER, REMOTE_ADDR="10.9.9.9").status_code == 429
-    assert SurveyResponse.objects.count() == 20
-    assert client.post(url, ANSWER, REMOTE_ADDR="10.9.9.8").status_code == 302
+    again = client.post(answer_url(survey), ANSWER)
+
+    assert again.status_code == 200
+    assert b"already answered" in again.content
+    assert SurveyResponse.objects.count() == 1
+    assert b"already answered" in client.get(answer_url(survey)).content
+
+
+def test_the_answered_cookie_is_signed_scoped_to_the_survey_and_says_nothing_else(client, world):
+    survey = world.objects["survey"]
+    cookie = client.post(answer_url(survey), ANSWER).cookies[ANSWERED_COOKIE]
+
+    assert cookie["path"] == answer_url(survey)  # sent to this survey's page only
+    assert cookie["httponly"] and cookie["samesite"] == "Lax"
+    assert cookie.value.split(":")[0] == survey.token  # the survey's token and a signature
+    client.cookies[ANSWERED_COOKIE] = f"{survey.token}:forged"
+    assert client.post(answer_url(survey), ANSWER).status_code == 302  # forged: ignored
+    assert SurveyResponse.objects.count() == 2
+
+
+def test_the_same_device_answers_another_survey(client, world):
+    first = world.objects["survey"]
+    second = Survey.objects.create(
+        municipality=world.municipality, club=world.club, kind=Survey.Kind.PERIODIC, title="B"
+    )
+    assert client.post(answer_url(first), ANSWER).status_code == 302
+
+    assert client.post(answer_url(second), ANSWER).status_code == 302
+    assert SurveyResponse.objects.filter(survey=second).count() == 1
+
+
+def test_one_person_cannot_outnumber_a_group_of_five_within_an_hour(world, settings):
+    # Each answer from a fresh device (cookies cleared) behind the same address.
+    url = answer_url(world.objects["survey"])
+    limit = settings.SURVEY_ANSWERS_PER_IP_HOUR
+    assert limit <= 5
+    for _ in range(limit):
+        assert Client().post(url, ANSWER, REMOTE_ADDR="10.9.9.9").status_code == 302
+
+    assert Client().post(url, ANSWER, REMOTE_ADDR="10.9.9.9").status_code == 429
+    assert SurveyResponse.objects.count() == limit
+    assert Client().post(url, ANSWER, REMOTE_ADDR="10.9.9.8").status_code == 302
 
 
 def test_four_answers_stay_hidden_and_five_are_shown(world):

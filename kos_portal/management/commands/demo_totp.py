@@ -5,7 +5,7 @@ from kos_portal.demo import demo_totp_code
 
 
 class Command(BaseCommand):
-    help = "Print the current two-factor code of the demo's national staff and coordinator."
+    help = "Print the current two-factor code of the demo's staff (every role but the member)."
 
     def handle(self, *args, **options):
         if not settings.DEBUG:
