@@ -55,7 +55,7 @@ def sign_in(page, live_server, user, password: str = factories.PASSWORD) -> None
     """From the home page through the sign-in form and, if the user has TOTP, its code."""
     page.goto(f"{live_server.url}/")
     assert_no_axe_violations(page)
-    click_through(page, page.locator("header").get_by_role("link", name="Sign in"))
+    click_through(page, page.get_by_role("main").get_by_role("link", name="Sign in to the portal"))
     page.fill("#id_login", user.email)
     page.fill("#id_password", password)
     click_through(page, page.locator("main form button[type=submit]"))
