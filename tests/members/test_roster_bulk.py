@@ -75,3 +75,13 @@ def test_the_roster_offers_the_bulk_actions_and_the_join_date(client, world):
     html = page.content.decode()
     assert 'name="action" value="status"' in html
     assert "Joined on" in html
+
+
+def test_phones_are_shown_grouped_for_reading(client, world):
+    person = factories.MemberFactory(phone="+48601234567")
+    factories.MembershipFactory(member=person, club=world.club)
+    client.force_login(world.users["leader"])
+    roster = client.get(reverse("members:roster", kwargs={"club_pk": world.club.pk}))
+    assert "+48 601 234 567" in roster.content.decode()
+    page = client.get(reverse("members:member-detail", kwargs={"member_pk": person.pk}))
+    assert "+48 601 234 567" in page.content.decode()
