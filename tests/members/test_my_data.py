@@ -73,7 +73,7 @@ def member_client(client, world):
 
 def test_my_data_shows_my_memberships_and_consents(member_client, world, zofia, someone_else):
     page = member_client.get(reverse("members:my-data")).content.decode()
-    assert "Żółkiewska" in page and "+48600700800" in page
+    assert "Żółkiewska" in page and "+48 600 700 800" in page  # grouped for reading
     assert world.club.name in page and world.other_club.name in page
     assert "Obca" not in page and "Opiekun" not in page
     assert page.count(reverse("members:my-consent-withdraw")) == 2  # the two given
