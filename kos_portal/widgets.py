@@ -92,3 +92,20 @@ class IsoTimeInput(forms.TimeInput):
 
     def __init__(self, attrs=None):
         super().__init__(attrs, format="%H:%M")
+
+
+class DatalistInput(forms.TextInput):
+    """A text input that suggests `options` (the browser's own list: accessible, no
+    script). Free text stays possible; the form decides whether it is accepted."""
+
+    def __init__(self, *args, options: list[str], list_id: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.options, self.list_id = options, list_id
+        self.attrs["list"] = list_id
+
+    def render(self, name, value, attrs=None, renderer=None):
+        from django.utils.html import format_html, format_html_join
+
+        field = super().render(name, value, attrs, renderer)
+        options = format_html_join("", '<option value="{}"></option>', ((o,) for o in self.options))
+        return format_html('{}<datalist id="{}">{}</datalist>', field, self.list_id, options)

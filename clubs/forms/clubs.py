@@ -3,11 +3,13 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from clubs.models import Club, Municipality, Pillar
+from clubs.models import Club, Locality, Municipality, Pillar
 from clubs.services.clubs import ALLOWED_TRANSITIONS
 from kos_portal import access
 from kos_portal.gmina_picker import GminaField
 from kos_portal.roles import Role
+from kos_portal.text import fold
+from kos_portal.widgets import DatalistInput
 
 CLUB_FIELDS = [
     "name",
@@ -43,6 +45,41 @@ class ClubForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["pillars"].queryset = Pillar.objects.all()
+        # Where the SIMC register holds the club's gmina (manage.py import_simc), the
+        # locality is picked from it: suggested as one types, and a name it lacks refused.
+        gmina_id = getattr(self.instance, "municipality_id", None)
+        self.register_localities = (
+            sorted(
+                set(
+                    Locality.objects.filter(municipality_id=gmina_id, is_current=True).values_list(
+                        "name", flat=True
+                    )
+                )
+            )
+            if gmina_id
+            else []
+        )
+        if self.register_localities:
+            field = self.fields["locality"]
+            field.widget = DatalistInput(
+                options=self.register_localities, list_id="locality-register"
+            )
+            field.help_text = _("Start typing: the gmina's localities from the GUS register.")
+
+    def clean_locality(self) -> str:
+        locality = " ".join(self.cleaned_data.get("locality", "").split())
+        if not locality or not self.register_localities:
+            return locality
+        by_key = {fold(name): name for name in self.register_localities}
+        if fold(locality) in by_key:
+            return by_key[fold(locality)]  # as the register writes it
+        close = [name for key, name in by_key.items() if fold(locality)[:3] in key][:5]
+        message = _("The GUS register has no locality “%(name)s” in this gmina.") % {
+            "name": locality
+        }
+        if close:
+            message += " " + _("Did you mean: %(names)s?") % {"names": ", ".join(close)}
+        raise forms.ValidationError(message)
 
 
 class ClubFoundForm(ClubForm):
