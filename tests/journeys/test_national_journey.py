@@ -59,9 +59,9 @@ def test_national_journey(page, live_server, country):
     nav = page.get_by_role("navigation", name="Main navigation")
     click_through(page, nav.get_by_role("link", name="Dashboard"))
     assert page.get_by_role("heading", level=1).inner_text() == "Dashboard: Poland"
-    click_through(page, page.locator("svg.map-svg a[aria-label^='mazowieckie']"))
+    click_through(page, page.locator("svg.geo-map a[aria-label^='mazowieckie']"))
     assert "mazowieckie" in page.get_by_role("heading", level=1).inner_text()
-    click_through(page, page.get_by_role("link", name="piaseczyński"))
+    click_through(page, page.locator("svg.geo-map a[aria-label^='piaseczyński']"))
     click_through(page, page.locator("table.dash-table").get_by_role("link", name="Piaseczno"))
     assert "Piaseczno" in page.get_by_role("heading", level=1).inner_text()
 
