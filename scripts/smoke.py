@@ -6,8 +6,8 @@
     python scripts/smoke.py logs --web web.log --worker worker.log --beat beat.log
 
 `crawl` follows every same-site link reachable from / (GET only), first anonymously, then
-signed in through the real allauth form as each demo user (national staff and the
-coordinator with the demo TOTP code). It fails on any 5xx and checks what production must
+signed in through the real allauth form as each demo user (every staff role with the demo
+TOTP code). It fails on any 5xx and checks what production must
 send: security headers, cookie flags, the request id, far-future caching of hashed static
 files, and the project's 404 page. `restored` signs in to a server running on a restored
 backup and looks for a page's content; `server-error` checks the 500 page of a server whose
@@ -304,6 +304,9 @@ def totp_code(secret: str) -> str:
 
 
 def check_cookies(browser: Browser, names: tuple[str, ...]) -> list[str]:
+    """The session and CSRF cookies (named by the settings: `__Host-` in production)."""
+    from django.conf import settings
+
     problems = []
     for name in names:
         headers = [c for c in browser.set_cookies if c.split("=", 1)[0].strip() == name]
@@ -311,7 +314,8 @@ def check_cookies(browser: Browser, names: tuple[str, ...]) -> list[str]:
             problems.append(f"[{browser.role}] no {name} cookie was set")
         for header in headers:
             flags = {part.strip().split("=")[0].lower() for part in header.split(";")[1:]}
-            wanted = {"secure", "samesite"} | ({"httponly"} if name == "sessionid" else set())
+            session = name == settings.SESSION_COOKIE_NAME
+            wanted = {"secure", "samesite"} | ({"httponly"} if session else set())
             if missing := wanted - flags:
                 problems.append(f"[{browser.role}] {name} cookie lacks {sorted(missing)}: {header}")
     return problems
@@ -348,14 +352,16 @@ def command_crawl(args) -> int:
     import django
 
     django.setup()
+    from django.conf import settings
+
     from kos_portal.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, DEMO_USERS
-    from kos_portal.roles import Role
+    from kos_portal.roles import PRIVILEGED_ROLES
 
     deadline = time.monotonic() + args.budget
     problems: list[str] = []
     anonymous = Browser(args.base, "anonymous")
     problems += check_404(anonymous)
-    privileged = {Role.NATIONAL, Role.COORDINATOR}
+    privileged = PRIVILEGED_ROLES  # every staff role signs in with the demo TOTP
     visitors = [("anonymous", None)] + [(str(d.role), d) for d in DEMO_USERS]
     results: dict[str, Crawl] = {}
     lock = threading.Lock()
@@ -367,7 +373,9 @@ def command_crawl(args) -> int:
         if demo is not None:
             secret = DEMO_TOTP_SECRET if demo.role in privileged else None
             crawl.errors += sign_in(browser, demo.email, DEMO_PASSWORD, secret)
-            crawl.errors += check_cookies(browser, ("sessionid", "csrftoken"))
+            crawl.errors += check_cookies(
+                browser, (settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME)
+            )
         if not crawl.errors:
             crawl_site(browser, crawl, max_pages=args.max_pages, deadline=deadline)
         crawl.seconds = time.monotonic() - started
@@ -399,12 +407,15 @@ def command_restored(args) -> int:
     import django
 
     django.setup()
-    from kos_portal.demo import DEMO_PASSWORD, DEMO_USERS
+    from kos_portal.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, DEMO_USERS
     from kos_portal.roles import Role
 
     leader = next(d for d in DEMO_USERS if d.role == Role.LEADER)
     browser = Browser(args.base, "leader (restored)")
-    problems = sign_in(browser, leader.email, DEMO_PASSWORD, None)
+    # The crawl used this period's code moments ago, and allauth refuses a code twice (it
+    # remembers used codes in the shared cache): wait for the next period's code.
+    time.sleep(30 - time.time() % 30 + 0.5)
+    problems = sign_in(browser, leader.email, DEMO_PASSWORD, DEMO_TOTP_SECRET)
     page, _ = browser.get("/")
     if args.expect.encode() not in page.body:
         problems.append(f"{args.expect!r} not on the restored home page:\n{page.head()}")
@@ -426,8 +437,13 @@ def command_restored(args) -> int:
 
 def command_server_error(args) -> int:
     """The 500 page of a server whose database is gone: the id, and nothing of the error."""
+    import django
+
+    django.setup()
+    from django.conf import settings
+
     browser = Browser(args.base, "anonymous")
-    browser.cookies["sessionid"] = "smoke-session-needs-the-database"
+    browser.cookies[settings.SESSION_COOKIE_NAME] = "smoke-session-needs-the-database"
     response = browser.request("GET", "/", **{"X-Request-ID": "smoke-500-check-0001"})
     text = response.body.decode("utf-8", "replace")
     problems = []
