@@ -136,6 +136,14 @@ def world(db) -> World:
     import_job = ImportJob.objects.create(
         user=users["national"], purpose="clubs.partner-import", token="-", total=16000
     )
+    # ...and a roster import of the world's club, started by its leader (a job is its
+    # starter's own: anyone else gets 404).
+    from members.services.roster_import import UPLOAD_SALT
+
+    roster_job = ImportJob.objects.create(
+        user=users["leader"], purpose=UPLOAD_SALT, token="-", total=5000,
+        options={"club": club.pk},
+    )  # fmt: skip
     return World(
         club=club,
         other_club=other_club,
@@ -200,6 +208,7 @@ def world(db) -> World:
             "table": "pillars",  # every dashboard has a per-pillar table
             "report_pk": report.pk,
             "job_pk": import_job.pk,
+            "roster_job_pk": roster_job.pk,
             # allauth's emailed links, with keys that match nothing
             "key": "no-such-key",
             "uidb36": "1",
